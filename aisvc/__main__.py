@@ -1,0 +1,3 @@
+from aisvc.cli import main
+
+main()
