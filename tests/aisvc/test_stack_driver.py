@@ -1,0 +1,202 @@
+"""PulumiStackDriver at its boundary: the Automation API runs a fake `pulumi` CLI.
+
+The fake (tests/fakes/pulumi_cli.py) answers like the real CLI and logs every
+invocation, so these tests pin down which commands rotation really runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from aisvc.errors import InputError, OperationFailed
+from aisvc.stack_driver import PulumiStackDriver, changes_from_summary
+
+FAKE_CLI = Path(__file__).resolve().parents[1] / "fakes" / "pulumi_cli.py"
+
+OUTPUTS = {
+    "accountId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/acct",
+    "activeKey": "key1",
+    "keySecretName": "ai-services-key",
+    "localAuthEnabled": True,
+}
+
+
+class FakePulumi:
+    """A project directory, a fake CLI root and the fake's state and call log."""
+
+    def __init__(self, tmp_path: Path, version: str) -> None:
+        self.project = tmp_path / "project"
+        (self.project / "stacks").mkdir(parents=True)
+        (self.project / "Pulumi.yaml").write_text(
+            "name: ai-services\nruntime: python\nstackConfigDir: stacks\n"
+        )
+        self.stack_file = self.project / "stacks" / "Pulumi.dev.yaml"
+        self.stack_file.write_text(
+            yaml.safe_dump({"config": {"ai-services:namePrefix": "demo", "ai-services:activeKey": "key1"}})
+        )
+        self.root = tmp_path / "pulumi-root"
+        (self.root / "bin").mkdir(parents=True)
+        wrapper = self.root / "bin" / "pulumi"
+        # The venv's interpreter, so the fake can speak gRPC to the Automation API.
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CLI}" "$@"\n')
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+        self.state_file = tmp_path / "state.json"
+        self.log_file = tmp_path / "calls.jsonl"
+        self.write_state(
+            {"version": version, "stacks": {"dev": {"outputs": dict(OUTPUTS), "secretOutputs": [], "preview": {"same": 9}}}}
+        )
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        self.state_file.write_text(json.dumps(state))
+
+    def state(self) -> dict[str, Any]:
+        return json.loads(self.state_file.read_text())
+
+    def update_stack(self, **fields: Any) -> None:
+        state = self.state()
+        state["stacks"]["dev"].update(fields)
+        self.write_state(state)
+
+    def calls(self) -> list[list[str]]:
+        if not self.log_file.exists():
+            return []
+        return [json.loads(line)["argv"] for line in self.log_file.read_text().splitlines()]
+
+    def command(self) -> Any:
+        from pulumi.automation import PulumiCommand
+
+        return PulumiCommand(root=str(self.root))
+
+    def driver(self, stack: str = "dev") -> PulumiStackDriver:
+        return PulumiStackDriver(stack, self.project, pulumi_command=self.command())
+
+
+@pytest.fixture(params=["3.272.0", "3.200.0"], ids=["grpc-events", "file-events"])
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> FakePulumi:
+    fake = FakePulumi(tmp_path, request.param)
+    monkeypatch.setenv("FAKE_PULUMI_STATE", str(fake.state_file))
+    monkeypatch.setenv("FAKE_PULUMI_LOG", str(fake.log_file))
+    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
+    return fake
+
+
+def without_noise(argv: list[str]) -> list[str]:
+    """The argv minus flags whose values vary per run (event log address)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--event-log":
+            skip = True
+            continue
+        out.append(arg)
+    return out
+
+
+def test_select_runs_stack_select_non_interactively(fake: FakePulumi) -> None:
+    fake.driver()
+    assert fake.calls()[-1] == ["--non-interactive", "stack", "select", "--stack", "dev"]
+
+
+def test_unknown_stack_is_bad_input(fake: FakePulumi) -> None:
+    with pytest.raises(InputError, match="stack 'nope' not found"):
+        fake.driver("nope")
+
+
+def test_missing_project_file_is_bad_input(fake: FakePulumi, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no Pulumi.yaml"):
+        PulumiStackDriver("dev", tmp_path / "elsewhere", pulumi_command=fake.command())
+
+
+def test_outputs_are_plain_values(fake: FakePulumi) -> None:
+    assert fake.driver().outputs() == OUTPUTS
+    assert ["--non-interactive", "stack", "output", "--json", "--show-secrets", "--stack", "dev"] in fake.calls()
+
+
+def test_get_config_reads_the_stack_file_in_stack_config_dir(fake: FakePulumi) -> None:
+    driver = fake.driver()
+    assert driver.get_config("ai-services:activeKey") == "key1"
+    assert driver.get_config("ai-services:missing") is None
+    assert ["--non-interactive", "config", "get", "ai-services:activeKey", "--json", "--stack", "dev"] in fake.calls()
+
+
+def test_set_config_writes_stacks_file_not_project_root(fake: FakePulumi) -> None:
+    fake.driver().set_config("ai-services:activeKey", "key2")
+
+    assert ["config", "set", "ai-services:activeKey", "--plaintext", "--stack", "dev", "--non-interactive",
+            "--", "key2"] in fake.calls()
+    config = yaml.safe_load(fake.stack_file.read_text())["config"]
+    assert config == {"ai-services:namePrefix": "demo", "ai-services:activeKey": "key2"}
+    # No stray Pulumi.dev.yaml next to Pulumi.yaml: stackConfigDir was honoured.
+    assert not (fake.project / "Pulumi.dev.yaml").exists()
+    assert not any("--config-file" in call for call in fake.calls())
+
+
+def test_set_config_with_path_sets_a_nested_value(fake: FakePulumi) -> None:
+    fake.driver().set_config("ai-services:secrets.activeKey", "key2", path=True)
+    config = yaml.safe_load(fake.stack_file.read_text())["config"]
+    assert config["ai-services:secrets"] == {"activeKey": "key2"}
+
+
+def test_pending_changes_none_when_preview_only_has_same(fake: FakePulumi) -> None:
+    assert fake.driver().pending_changes() == {}
+    preview = [without_noise(call) for call in fake.calls() if "preview" in call]
+    assert preview == [["--non-interactive", "preview", "--color", "never", "--exec-kind", "auto.local",
+                        "--stack", "dev"]]
+
+
+def test_pending_changes_reports_updates(fake: FakePulumi) -> None:
+    fake.update_stack(preview={"same": 7, "update": 2, "create": 1})
+    assert fake.driver().pending_changes() == {"update": 2, "create": 1}
+
+
+def test_up_applies_and_returns_new_outputs(fake: FakePulumi) -> None:
+    driver = fake.driver()
+    driver.set_config("ai-services:activeKey", "key2")
+    outputs = driver.up()
+
+    assert outputs["activeKey"] == "key2"
+    up_calls = [call for call in fake.calls() if "up" in call]
+    assert up_calls and up_calls[0][:4] == ["--non-interactive", "up", "--yes", "--skip-preview"]
+    assert up_calls[0][-2:] == ["--stack", "dev"]
+    assert fake.state()["stacks"]["dev"]["upCount"] == 1
+    # After up, a plain preview has nothing left to do.
+    assert driver.pending_changes() == {}
+
+
+@pytest.mark.parametrize("step", ["preview", "up", "config set"])
+def test_cli_failures_become_one_line_operation_failed(fake: FakePulumi, step: str) -> None:
+    fake.update_stack(fail={step: "the provider said no"})
+    driver = fake.driver()
+    action = {"preview": driver.pending_changes, "up": driver.up,
+              "config set": lambda: driver.set_config("ai-services:activeKey", "key2")}[step]
+    with pytest.raises(OperationFailed) as caught:
+        action()
+    message = str(caught.value)
+    assert message.startswith(f"pulumi {step} failed:")
+    assert "the provider said no" in message
+    assert "\n" not in message
+
+
+def test_changes_from_summary_ignores_same_and_zero() -> None:
+    assert changes_from_summary({"same": 4, "update": 0, "read": 1}) == {}
+    assert changes_from_summary({"same": 4, "replace": 1}) == {"replace": 1}
+    assert changes_from_summary(None) == {}
+
+
+def test_cli_missing_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: ai-services\nruntime: python\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(InputError, match="pulumi CLI is not installed"):
+        PulumiStackDriver("dev", project)
+    assert os.environ["PATH"].endswith("empty-bin")
