@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
@@ -81,13 +82,26 @@ def arm_endpoint() -> str:
     return os.environ.get(ARM_ENDPOINT_ENV, DEFAULT_ARM_ENDPOINT).rstrip("/")
 
 
-def arm_scope(endpoint: str) -> str:
-    """The token audience: `https://management.azure.com/.default` in the public cloud.
+# ARM hosts of the Azure clouds and the token audience each expects.
+_KNOWN_ARM_SCOPES = {
+    "management.azure.com": "https://management.azure.com/.default",
+    "management.chinacloudapi.cn": "https://management.chinacloudapi.cn/.default",
+    "management.usgovcloudapi.net": "https://management.usgovcloudapi.net/.default",
+}
+DEFAULT_ARM_SCOPE = _KNOWN_ARM_SCOPES["management.azure.com"]
 
-    Sovereign clouds use their own ARM host as audience, so by default the scope
-    follows the endpoint; `AISVC_ARM_SCOPE` overrides it where the two differ.
+
+def arm_scope(endpoint: str) -> str:
+    """The token audience for `endpoint`: `https://management.azure.com/.default` in the public cloud.
+
+    Sovereign clouds have their own ARM host and audience. Any other host (a
+    proxy, the test emulator) gets the public audience, as azure-mgmt clients
+    do; `AISVC_ARM_SCOPE` overrides it.
     """
-    return os.environ.get(ARM_SCOPE_ENV) or f"{endpoint.rstrip('/')}/.default"
+    if os.environ.get(ARM_SCOPE_ENV):
+        return os.environ[ARM_SCOPE_ENV]
+    host = urlsplit(endpoint).hostname or ""
+    return _KNOWN_ARM_SCOPES.get(host.lower(), DEFAULT_ARM_SCOPE)
 
 
 def validate_account_id(account_id: str) -> str:
