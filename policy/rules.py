@@ -202,7 +202,7 @@ PRIVILEGED_ROLES: dict[str, str] = {
 }
 
 DEFAULT_PROD_STACKS: tuple[str, ...] = ("prod", "production")
-SUBDOMAIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
+SUBDOMAIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}[A-Za-z0-9]$")  # 2-64 chars (contract.md)
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 BROAD_SCOPE_RE = re.compile(
     r"^/(?:subscriptions/[^/]+(?:/resourceGroups/[^/]+)?|providers/Microsoft\.Management/managementGroups/[^/]+)?/?$",
