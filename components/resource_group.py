@@ -1,0 +1,37 @@
+"""The resource group everything else lives in (created unless the stack names an existing one)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+from pulumi_azure_native import resources
+
+
+@dataclass(frozen=True)
+class ResourceGroupArgs:
+    name: str
+    location: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ResourceGroup(pulumi.ComponentResource):
+    """``ai-services:resource_group:ResourceGroup``: one new resource group."""
+
+    TYPE = "ai-services:resource_group:ResourceGroup"
+
+    name: pulumi.Output[str]
+    id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ResourceGroupArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        group = resources.ResourceGroup(
+            name,
+            resource_group_name=args.name,
+            location=args.location,
+            tags=dict(args.tags) or None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = group.name
+        self.id = group.id
+        self.register_outputs({"name": self.name, "id": self.id})
