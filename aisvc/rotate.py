@@ -139,6 +139,11 @@ class Rotation:
         except AisvcError as err:
             self._record(name, started, str(err))
             raise _StepFailed(name, err) from None
+        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - any failure still gets recovery steps
+            wrapped = OperationFailed("interrupted" if isinstance(err, KeyboardInterrupt)
+                                      else f"unexpected {type(err).__name__}: {err}")
+            self._record(name, started, str(wrapped))
+            raise _StepFailed(name, wrapped) from err
         self._record(name, started, None)
         self.progress(f"      ok ({time.monotonic() - started:.1f} s)")
 
@@ -290,7 +295,7 @@ def _verify_challenge_resource() -> bool:
 
 def _live_parts(stack: str, project_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     """Automation API, ARM and Key Vault clients: imported here so --help stays fast."""
-    from aisvc.live_parts import live_rotation_parts
+    from aisvc.rotation_parts import live_rotation_parts
 
     return live_rotation_parts(stack, project_dir, progress, verify_challenge_resource=_verify_challenge_resource())
 

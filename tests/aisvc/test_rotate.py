@@ -323,3 +323,15 @@ def test_command_runs_with_fakes_and_prints_json(world: World, monkeypatch: pyte
     assert result.exit_code == EXIT_OK, result.output
     document = json.loads(result.stdout)
     assert document["ok"] is True and document["activeKey"] == "key2"
+
+
+def test_unexpected_exception_still_reports_recovery(world: World) -> None:
+    def explode() -> dict[str, Any]:
+        raise ConnectionResetError("connection reset by peer")
+
+    world.driver.up = explode  # type: ignore[method-assign]
+    result = world.rotation().run()
+    assert result.exit_code == EXIT_FAILED
+    assert "step 'up'" in result.error and "unexpected ConnectionResetError" in result.error
+    assert result.recovery == ["pulumi up -s dev", "aisvc check --stack dev"]
+    assert_apps_safe(world)

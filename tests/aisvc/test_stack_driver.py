@@ -39,7 +39,7 @@ class FakePulumi:
         )
         self.stack_file = self.project / "stacks" / "Pulumi.dev.yaml"
         self.stack_file.write_text(
-            yaml.safe_dump({"config": {"ai-services:namePrefix": "demo", "ai-services:activeKey": "key1"}})
+            yaml.safe_dump({"config": {"ai-services:namePrefix": "demo", "ai-services:secrets": {"activeKey": "key1"}}})
         )
         self.root = tmp_path / "pulumi-root"
         (self.root / "bin").mkdir(parents=True)
@@ -123,27 +123,30 @@ def test_outputs_are_plain_values(fake: FakePulumi) -> None:
 
 def test_get_config_reads_the_stack_file_in_stack_config_dir(fake: FakePulumi) -> None:
     driver = fake.driver()
-    assert driver.get_config("ai-services:activeKey") == "key1"
+    assert driver.get_config("ai-services:secrets.activeKey", path=True) == "key1"
     assert driver.get_config("ai-services:missing") is None
-    assert ["--non-interactive", "config", "get", "ai-services:activeKey", "--json", "--stack", "dev"] in fake.calls()
+    assert ["--non-interactive", "config", "get", "--path", "ai-services:secrets.activeKey", "--json", "--stack",
+            "dev"] in fake.calls()
 
 
 def test_set_config_writes_stacks_file_not_project_root(fake: FakePulumi) -> None:
-    fake.driver().set_config("ai-services:activeKey", "key2")
+    fake.driver().set_config("ai-services:secrets.activeKey", "key2", path=True)
 
-    assert ["config", "set", "ai-services:activeKey", "--plaintext", "--stack", "dev", "--non-interactive",
-            "--", "key2"] in fake.calls()
+    assert ["config", "set", "--path", "ai-services:secrets.activeKey", "--plaintext", "--stack", "dev",
+            "--non-interactive", "--", "key2"] in fake.calls()
     config = yaml.safe_load(fake.stack_file.read_text())["config"]
-    assert config == {"ai-services:namePrefix": "demo", "ai-services:activeKey": "key2"}
+    # The nested value changed; the rest of the stack file is untouched.
+    assert config == {"ai-services:namePrefix": "demo", "ai-services:secrets": {"activeKey": "key2"}}
     # No stray Pulumi.dev.yaml next to Pulumi.yaml: stackConfigDir was honoured.
     assert not (fake.project / "Pulumi.dev.yaml").exists()
     assert not any("--config-file" in call for call in fake.calls())
 
 
-def test_set_config_with_path_sets_a_nested_value(fake: FakePulumi) -> None:
-    fake.driver().set_config("ai-services:secrets.activeKey", "key2", path=True)
+def test_set_config_without_path_sets_a_flat_key(fake: FakePulumi) -> None:
+    fake.driver().set_config("ai-services:sku", "S0")
     config = yaml.safe_load(fake.stack_file.read_text())["config"]
-    assert config["ai-services:secrets"] == {"activeKey": "key2"}
+    assert config["ai-services:sku"] == "S0"
+    assert config["ai-services:secrets"] == {"activeKey": "key1"}
 
 
 def test_pending_changes_none_when_preview_only_has_same(fake: FakePulumi) -> None:
@@ -160,7 +163,7 @@ def test_pending_changes_reports_updates(fake: FakePulumi) -> None:
 
 def test_up_applies_and_returns_new_outputs(fake: FakePulumi) -> None:
     driver = fake.driver()
-    driver.set_config("ai-services:activeKey", "key2")
+    driver.set_config("ai-services:secrets.activeKey", "key2", path=True)
     outputs = driver.up()
 
     assert outputs["activeKey"] == "key2"
@@ -177,7 +180,7 @@ def test_cli_failures_become_one_line_operation_failed(fake: FakePulumi, step: s
     fake.update_stack(fail={step: "the provider said no"})
     driver = fake.driver()
     action = {"preview": driver.pending_changes, "up": driver.up,
-              "config set": lambda: driver.set_config("ai-services:activeKey", "key2")}[step]
+              "config set": lambda: driver.set_config("ai-services:secrets.activeKey", "key2", path=True)}[step]
     with pytest.raises(OperationFailed) as caught:
         action()
     message = str(caught.value)
@@ -200,3 +203,34 @@ def test_cli_missing_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(InputError, match="pulumi CLI is not installed"):
         PulumiStackDriver("dev", project)
     assert os.environ["PATH"].endswith("empty-bin")
+
+
+def test_rotation_through_the_automation_api(fake: FakePulumi) -> None:
+    """The orchestration over the real driver: the commands a rotation runs, in order."""
+    from aisvc.rotate import Rotation
+    from tests.fakes.rotation import FakeCheckReport, MemoryAccount
+
+    account = MemoryAccount()
+    result = Rotation(stack="dev", driver=fake.driver(), account_keys=lambda _outputs: account,
+                      run_check=lambda _outputs: FakeCheckReport(True)).run()
+
+    assert result.ok, result.error
+    assert account.regenerated == ["key2"]
+    assert yaml.safe_load(fake.stack_file.read_text())["config"]["ai-services:secrets"] == {"activeKey": "key2"}
+    words = [[arg for arg in call if arg != "--non-interactive"][:2] for call in fake.calls()]
+    operations = [w[0] if w[0] in {"preview", "up"} else " ".join(w) for w in words if w[0] in {"preview", "up", "config"}]
+    assert operations == ["config get", "preview", "config set", "up"]
+
+
+def test_rotation_refuses_on_pending_changes_from_preview(fake: FakePulumi) -> None:
+    from aisvc.rotate import Rotation
+    from tests.fakes.rotation import FakeCheckReport, MemoryAccount
+
+    fake.update_stack(preview={"same": 5, "update": 1})
+    account = MemoryAccount()
+    result = Rotation(stack="dev", driver=fake.driver(), account_keys=lambda _outputs: account,
+                      run_check=lambda _outputs: FakeCheckReport(True)).run()
+
+    assert result.exit_code == 2 and "pending changes (1 to update)" in result.error
+    assert account.regenerated == []
+    assert not any("up" in call or "set" in call for call in fake.calls())

@@ -10,7 +10,7 @@ Environment:
                        "outputs": {...}, "secretOutputs": [names],
                        "preview": {"same": 3, "update": 1},   # resourceChanges
                        "fail": {"up": "message", "preview": ..., "config set": ...}}}}
-                     `up` copies `<project>:activeKey` from the stack config
+                     `up` copies `<project>:secrets.activeKey` from the stack config
                      into outputs["activeKey"] and records an update.
   FAKE_PULUMI_LOG    JSON-lines file, one {"argv": [...], "cwd": ...} per call.
 
@@ -251,7 +251,7 @@ def cmd_up(state: dict[str, Any], args: list[str]) -> None:
     entry = stack_entry(state, stack)
     print(f"Updating ({stack}):")
     maybe_fail(entry, "up")
-    active = lookup(read_config(stack_config_file(stack or "", None)), full_key("activeKey"), False)
+    active = lookup(read_config(stack_config_file(stack or "", None)), full_key("secrets") + ".activeKey", True)
     changed = 0
     if active and (entry.get("outputs") or {}).get("activeKey") != active:
         entry.setdefault("outputs", {})["activeKey"] = active

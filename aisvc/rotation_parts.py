@@ -1,0 +1,67 @@
+"""The real parts `aisvc rotate` runs with: Automation API, ARM, Key Vault, the check.
+
+Kept apart from aisvc/rotate.py so the orchestration stays pure and the heavy
+SDK imports happen only when a rotation really runs. This path needs the
+Pulumi CLI and Azure; tests exercise the parts one by one (stack driver with a
+fake CLI, ARM and Key Vault against the local emulator).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
+
+from aisvc.account_keys import AccountKeys, ArmAccountKeys
+from aisvc.credentials import build_credential, transport_kwargs
+from aisvc.errors import OperationFailed
+from aisvc.output import register_secret
+from aisvc.stack_driver import PulumiStackDriver
+from aisvc.stack_outputs import parse_outputs
+
+CREDENTIAL_TAG = "CredentialId"
+CHECK_TIMEOUT_SECONDS = 600.0
+
+
+def live_rotation_parts(
+    stack: str, project_dir: Path, progress: Callable[[str], None], *, verify_challenge_resource: bool = True,
+) -> dict[str, Any]:
+    """Keyword arguments for `Rotation` (driver, account_keys, run_check, app_secret_tag)."""
+    credential = build_credential()
+    transport = transport_kwargs()
+
+    def account_keys(outputs: Mapping[str, Any]) -> AccountKeys:
+        return ArmAccountKeys(str(outputs["accountId"]), credential, **transport)
+
+    def app_secret_tag(outputs: Mapping[str, Any]) -> str | None:
+        return read_credential_tag(outputs, credential, verify_challenge_resource, transport)
+
+    def run_check(outputs: Mapping[str, Any]) -> Any:
+        from aisvc.check import run_check as check
+
+        parsed = parse_outputs(dict(outputs), f"stack {stack} outputs after pulumi up")
+        return check(parsed, auth="auto", timeout=CHECK_TIMEOUT_SECONDS,
+                     verify_challenge_resource=verify_challenge_resource)
+
+    driver = PulumiStackDriver(stack, project_dir, on_output=lambda line: progress(f"      {line}") if line else None)
+    return {"driver": driver, "account_keys": account_keys, "run_check": run_check, "app_secret_tag": app_secret_tag}
+
+
+def read_credential_tag(outputs: Mapping[str, Any], credential: Any, verify_challenge_resource: bool,
+                        transport: Mapping[str, Any]) -> str | None:
+    """The CredentialId tag of the app-facing secret (needs Key Vault Secrets User; the value is not used)."""
+    client = SecretClient(str(outputs["keyVaultUri"]), credential,
+                          verify_challenge_resource=verify_challenge_resource, **transport)
+    name = str(outputs["keySecretName"])
+    try:
+        with client:
+            secret = client.get_secret(name)
+    except ResourceNotFoundError:
+        raise OperationFailed(f"the app-facing secret {name} does not exist in {outputs['keyVaultUri']}: "
+                              "run `pulumi up` to restore it before rotating") from None
+    except AzureError as err:
+        raise OperationFailed(f"could not read the app-facing secret {name}: {type(err).__name__}: "
+                              f"{getattr(err, 'message', err)}") from None
+    register_secret(secret.value)
+    return (secret.properties.tags or {}).get(CREDENTIAL_TAG)
