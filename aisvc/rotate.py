@@ -149,6 +149,8 @@ class Rotation:
 
     def _record(self, name: str, started: float, error: str | None) -> None:
         self.result.steps.append(StepRecord(name, error is None, time.monotonic() - started, error))
+        if error is not None:
+            self.progress(f"      failed ({time.monotonic() - started:.1f} s)")
 
     # --- steps -------------------------------------------------------------------------
 

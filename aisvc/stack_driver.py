@@ -50,7 +50,7 @@ def _command_error(action: str, err: Exception) -> OperationFailed:
     lines = [line.strip() for line in redact(str(result)).splitlines() if line.strip()]
     # CommandError text is "code: N / stdout: ... / stderr: ..."; the error is usually last.
     detail = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "")
-    return OperationFailed(f"pulumi {action} failed: {detail}")
+    return OperationFailed(f"pulumi {action} failed: {detail.removeprefix('error: ')}")
 
 
 class PulumiStackDriver:

@@ -169,6 +169,7 @@ def test_two_rotations_without_a_failed_request(rotation_world: Any) -> None:
         for app in apps:
             app.join(timeout=15)
 
+    print("requests per app:", [app.requests_done for app in apps], "re-reads:", [app.rereads for app in apps])
     assert [app.failures for app in apps] == [[]] * CLIENT_THREADS
     assert all(app.requests_done > 10 for app in apps)
     # Rotation 2 regenerated key1, which every app had cached since the start:
@@ -193,3 +194,26 @@ def test_regenerate_failing_at_arm_leaves_apps_working(rotation_world: Any) -> N
     with requests.Session() as session:
         current = emulator.get_secret(SECRET_NAMES["current"]).value
         assert call_endpoint(session, emulator, current) == 200
+
+
+def test_the_harness_sees_downtime_when_the_active_key_is_regenerated(rotation_world: Any) -> None:
+    """Control: regenerating the key apps hold (no two-key dance) does fail requests, so the
+    zero-failure result above is a property of the rotation, not of a blind harness."""
+    emulator, driver, _rotation = rotation_world
+    stop = threading.Event()
+    apps = [App(emulator, stop) for _ in range(2)]
+    for app in apps:
+        app.start()
+    try:
+        wait_for_progress(apps)
+        emulator.regenerate_key("key1")  # the active key, before Key Vault knows the new value
+        wait_for_progress(apps)
+        assert all(app.failures for app in apps)
+        driver.up()  # Key Vault catches up; apps recover by re-reading on their next 401
+        failures = [len(app.failures) for app in apps]
+        wait_for_progress(apps)
+        assert [len(app.failures) for app in apps] == failures
+    finally:
+        stop.set()
+        for app in apps:
+            app.join(timeout=15)

@@ -11,7 +11,9 @@ Environment:
                        "preview": {"same": 3, "update": 1},   # resourceChanges
                        "fail": {"up": "message", "preview": ..., "config set": ...}}}}
                      `up` copies `<project>:secrets.activeKey` from the stack config
-                     into outputs["activeKey"] and records an update.
+                     into outputs["activeKey"] and records an update; with
+                     "program": "key-secrets" it also writes the three key
+                     secrets like the real program (ARM listKeys -> Key Vault).
   FAKE_PULUMI_LOG    JSON-lines file, one {"argv": [...], "cwd": ...} per call.
 
 Engine events go where `--event-log` says: a file (CLI <= 3.205) or, for newer
@@ -256,6 +258,8 @@ def cmd_up(state: dict[str, Any], args: list[str]) -> None:
     if active and (entry.get("outputs") or {}).get("activeKey") != active:
         entry.setdefault("outputs", {})["activeKey"] = active
         changed = 1
+    if entry.get("program") == "key-secrets":
+        changed += write_key_secrets(entry, active or "key1")
     changes = {"same": 1, **({"update": changed} if changed else {})}
     entry["preview"] = {"same": 1}
     entry["upCount"] = entry.get("upCount", 0) + 1
@@ -269,6 +273,38 @@ def cmd_up(state: dict[str, Any], args: list[str]) -> None:
     send_events(event_log, summary_events(changes))
     print("Resources:")
     print(f"    {changed} updated")
+
+
+def write_key_secrets(entry: dict[str, Any], active: str) -> int:
+    """What components/key_export.py makes `pulumi up` do, over the wire: listAccountKeys, then
+    key1Name / key2Name / currentName (tagged CredentialId), each written only if it differs."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.keyvault.secrets import SecretClient
+
+    from aisvc.account_keys import ArmAccountKeys
+    from aisvc.credentials import build_credential, transport_kwargs
+
+    outputs = entry["outputs"]
+    credential, transport = build_credential(), transport_kwargs()
+    keys = ArmAccountKeys(outputs["accountId"], credential, **transport).list_keys()
+    names = outputs["keySecretNames"]
+    desired = {
+        names["key1"]: (keys.key1, {}),
+        names["key2"]: (keys.key2, {}),
+        outputs["keySecretName"]: (keys.value(active), {"CredentialId": active}),  # type: ignore[arg-type]
+    }
+    vault = SecretClient(outputs["keyVaultUri"], credential, verify_challenge_resource=False, **transport)
+    written = 0
+    for name, (value, tags) in desired.items():
+        try:
+            current = vault.get_secret(name)
+            if current.value == value and (current.properties.tags or {}) == tags:
+                continue
+        except ResourceNotFoundError:
+            pass
+        vault.set_secret(name, value, tags=tags or None, content_type="text/plain")
+        written += 1
+    return written
 
 
 COMMANDS = {"version": cmd_version, "stack": cmd_stack, "config": cmd_config, "preview": cmd_preview, "up": cmd_up}
