@@ -4,6 +4,8 @@ Everything is decided in plain Python first (settings, names, ids), so a bad
 stack config stops the run before any resource is registered. `aisvc plan` runs
 this same file under the Pulumi SDK mock engine.
 """
+import os
+
 import pulumi
 from pulumi_azure_native import authorization
 
@@ -12,7 +14,7 @@ from components.account import AiServicesAccount, AiServicesAccountArgs
 from components.key_export import KeyExport, KeyExportArgs
 from components.key_vault import ExistingVault, KeyVault, KeyVaultArgs
 from components.resource_group import ResourceGroup, ResourceGroupArgs
-from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, grants_for
+from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, deployer_principal_type, grants_for
 from components.settings import SettingsError, load
 
 try:
@@ -63,8 +65,9 @@ account = AiServicesAccount(prefix, AiServicesAccountArgs(
     tags=tags,
 ))
 
+key_export = None
 if settings.local_auth_enabled:
-    KeyExport(prefix, KeyExportArgs(
+    key_export = KeyExport(prefix, KeyExportArgs(
         account_name=account.name,
         account_resource_group_name=group_name,
         vault_name=vault.name,
@@ -73,9 +76,12 @@ if settings.local_auth_enabled:
         tags=tags,
     ))
 
-grants = grants_for(settings, client.object_id)
+deployer_type = deployer_principal_type(
+    settings.deployer_principal_type, os.environ, pulumi.Config("azure-native").get("clientId"))
+grants = grants_for(settings, client.object_id, deployer_type)
+roles = None
 if grants:
-    RoleAssignments(prefix, RoleAssignmentsArgs(
+    roles = RoleAssignments(prefix, RoleAssignmentsArgs(
         subscription_id=subscription,
         grants=tuple(grants),
         vault_id=vault.id,

@@ -73,6 +73,7 @@ class PlannedResource:
     inputs: dict[str, Any]  # camelCase, secret values replaced by "[secret]"
     secret_paths: tuple[str, ...] = ()  # dotted paths into inputs that hold secrets
     dependencies: tuple[str, ...] = ()  # URNs this resource waits for (besides its parent)
+    additional_secret_outputs: tuple[str, ...] = ()  # outputs the engine must store as secrets
 
     def input(self, path: str, default: Any = None) -> Any:
         """A nested input by dotted path, e.g. ``properties.networkAcls.defaultAction``."""
@@ -117,6 +118,9 @@ class Plan:
             }
             for r in self.resources
         ]
+        for step, resource in zip(steps, self.resources):
+            if resource.additional_secret_outputs:
+                step["newState"]["additionalSecretOutputs"] = list(resource.additional_secret_outputs)
         return {"steps": steps, "outputs": self.outputs, "changeSummary": {"create": len(steps)}}
 
 
@@ -187,11 +191,11 @@ def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str
             # Encrypted values need the stack's secrets provider; the plan does not decrypt.
             config[full_key], secret_keys = SECRET, [*secret_keys, full_key]
         else:
-            config[full_key] = _config_text(value)
+            config[full_key] = config_text(value)
     return config, secret_keys
 
 
-def _config_text(value: Any) -> str:
+def config_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -282,8 +286,28 @@ def _plain_inputs(value: Any, path: str, secret_paths: list[str]) -> Any:
     return value
 
 
-def _make_monitor(fake: FakeAzure) -> Any:
-    """A MockMonitor that also records each registration as the engine received it."""
+def _mark_secret_outputs(response: Any, names: list[str]) -> Any:
+    """Do what the real engine does with ``additional_secret_outputs``: return those outputs as secrets."""
+    from google.protobuf import json_format, struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    if not names:
+        return response
+    state = json_format.MessageToDict(response.object)
+    for name in names:
+        if name in state:
+            state[name] = {_SECRET_SIG_KEY: _SECRET_SIG, "value": state[name]}
+    marked = json_format.ParseDict(state, struct_pb2.Struct())
+    return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=marked)
+
+
+def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
+    """A MockMonitor over ``fake`` (default: a new FakeAzure) that also records what the program did.
+
+    ``.registrations``: a PlannedResource per registration (inputs as the engine received them),
+    ``.invoked``: invoke tokens, ``.mocks``: pass it with the monitor to ``pulumi.runtime.set_mocks``.
+    """
+    fake = fake or FakeAzure()
     from google.protobuf import json_format
     import pulumi
     from pulumi.runtime.mocks import MockMonitor
@@ -307,9 +331,14 @@ def _make_monitor(fake: FakeAzure) -> Any:
         def _track_loop(self) -> None:
             # The SDK gives each executor thread its own event loop and never closes it;
             # left to the garbage collector at exit they can print a traceback.
+            # Closed after each plan; a reused thread then gets a fresh one.
             if threading.current_thread() is not threading.main_thread():
+                loop = _ensure_event_loop()
+                if loop.is_closed():
+                    loop = asyncio.new_event_loop()
+                    asyncio.set_event_loop(loop)
                 with self.lock:
-                    self.thread_loops[threading.get_ident()] = _ensure_event_loop()
+                    self.thread_loops[threading.get_ident()] = loop
 
         def close_thread_loops(self) -> None:
             for loop in self.thread_loops.values():
@@ -318,7 +347,7 @@ def _make_monitor(fake: FakeAzure) -> Any:
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             self._track_loop()
-            response = super().RegisterResource(request)
+            response = _mark_secret_outputs(super().RegisterResource(request), list(request.additionalSecretOutputs))
             if request.type != STACK_TYPE:
                 secret_paths: list[str] = []
                 raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
@@ -328,6 +357,7 @@ def _make_monitor(fake: FakeAzure) -> Any:
                         urn=response.urn, type=request.type, name=request.name, parent=request.parent or None,
                         custom=bool(request.custom), inputs=inputs, secret_paths=tuple(sorted(secret_paths)),
                         dependencies=tuple(sorted(set(request.dependencies))),
+                        additional_secret_outputs=tuple(request.additionalSecretOutputs),
                     ))
             return response
 
@@ -368,7 +398,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
     if not project.main.exists():
         raise InputError(f"program not found: {project.main}")
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type] - a fresh stack per plan
-    monitor = _make_monitor(FakeAzure())
+    monitor = make_recording_monitor()
     pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
     collected: dict[str, tuple[Any, bool]] = {}

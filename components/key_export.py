@@ -38,6 +38,7 @@ class KeyExport(pulumi.ComponentResource):
 
     TYPE = "ai-services:key_export:KeyExport"
 
+    key_values: dict[str, pulumi.Output[str]]  # "key1"/"key2" -> the key, always a secret Output
     key1: keyvault.Secret
     key2: keyvault.Secret
     current: keyvault.Secret
@@ -49,15 +50,15 @@ class KeyExport(pulumi.ComponentResource):
             resource_group_name=args.account_resource_group_name,
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        key_values = {
+        self.key_values = {
             "key1": pulumi.Output.secret(keys.key1),
             "key2": pulumi.Output.secret(keys.key2),
         }
         names = args.secrets
-        self.key1 = self._secret(f"{name}-key1", names.key1_name, key_values["key1"], args, {})
-        self.key2 = self._secret(f"{name}-key2", names.key2_name, key_values["key2"], args, {})
+        self.key1 = self._secret(f"{name}-key1", names.key1_name, self.key_values["key1"], args, {})
+        self.key2 = self._secret(f"{name}-key2", names.key2_name, self.key_values["key2"], args, {})
         self.current = self._secret(
-            f"{name}-current", names.current_name, key_values[names.active_key], args,
+            f"{name}-current", names.current_name, self.key_values[names.active_key], args,
             {CREDENTIAL_TAG: names.active_key},
         )
         self.register_outputs({

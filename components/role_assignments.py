@@ -12,7 +12,7 @@ assignment of the same role to the same principal is impossible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal, Optional
+from typing import Iterable, Literal, Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -39,11 +39,31 @@ class Grant:
     target: Target
     role: str  # role definition GUID
     principal_id: str
-    principal_type: str | None  # None: let ARM resolve it (the deployer, whose type is unknown)
+    principal_type: str
     reason: str
 
 
-def grants_for(settings: Settings, deployer_object_id: str | None) -> list[Grant]:
+# Environment variables that make the azure-native provider sign in as an application.
+SERVICE_PRINCIPAL_ENV = ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")
+
+
+def deployer_principal_type(configured: str, env: Mapping[str, str], provider_client_id: str | None) -> str:
+    """User or ServicePrincipal: who runs `pulumi up`.
+
+    It must be right: the SDK would otherwise send ARM's default ``User`` and a
+    service principal's assignment fails with UnmatchedPrincipalType. ``auto``:
+    a service principal / managed identity when the provider is configured with
+    a client id (ARM_CLIENT_ID, AZURE_CLIENT_ID, azure-native:clientId) or
+    ARM_USE_MSI, else a user signed in with `az login`.
+    """
+    if configured != "auto":
+        return configured
+    if provider_client_id or any(env.get(name) for name in SERVICE_PRINCIPAL_ENV):
+        return "ServicePrincipal"
+    return "ServicePrincipal" if env.get("ARM_USE_MSI", "").lower() == "true" else "User"
+
+
+def grants_for(settings: Settings, deployer_object_id: str | None, deployer_type: str = "User") -> list[Grant]:
     """Every grant the stack config asks for, de-duplicated, in a stable order."""
     account_roles = [COGNITIVE_SERVICES_USER]
     if settings.kind == "OpenAI":
@@ -55,8 +75,8 @@ def grants_for(settings: Settings, deployer_object_id: str | None) -> list[Grant
         grants += [Grant("account", role, user.principal_id, user.principal_type, "serviceUsers") for role in account_roles]
     if settings.grant_deployer and deployer_object_id:
         deployer = deployer_object_id.lower()
-        grants.append(Grant("vault", KEY_VAULT_SECRETS_USER, deployer, None, "grantDeployer"))
-        grants += [Grant("account", role, deployer, None, "grantDeployer") for role in account_roles]
+        grants.append(Grant("vault", KEY_VAULT_SECRETS_USER, deployer, deployer_type, "grantDeployer"))
+        grants += [Grant("account", role, deployer, deployer_type, "grantDeployer") for role in account_roles]
     return _unique(grants)
 
 

@@ -140,6 +140,7 @@ class Settings:
     secret_readers: tuple[Principal, ...] = ()
     service_users: tuple[Principal, ...] = ()
     grant_deployer: bool = True
+    deployer_principal_type: str = "auto"  # addition: auto | User | ServicePrincipal
     lock: str = "none"  # CanNotDelete | none
     tags: Mapping[str, str] = field(default_factory=dict)
     resource_group_name: str | None = None  # addition: use this existing group
@@ -414,6 +415,7 @@ _KNOWN_KEYS = [
     "namePrefix", "location", "kind", "sku", "customSubDomainName", "disableLocalAuth",
     "publicNetworkAccess", "networkAcls", "deployments", "restore", "keyVault", "secrets",
     "secretReaders", "serviceUsers", "grantDeployer", "lock", "tags", "resourceGroupName",
+    "deployerPrincipalType",
 ]
 
 
@@ -490,6 +492,8 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         secret_readers=_principals(f"{k}secretReaders", raw.get("secretReaders", []), problems),
         service_users=_principals(f"{k}serviceUsers", raw.get("serviceUsers", []), problems),
         grant_deployer=_bool(f"{k}grantDeployer", raw.get("grantDeployer", True), problems) is not False,
+        deployer_principal_type=_choice(f"{k}deployerPrincipalType", raw.get("deployerPrincipalType", "auto"),
+                                        ("auto", "User", "ServicePrincipal"), problems) or "auto",
         lock=lock,
         tags=_tags(f"{k}tags", raw.get("tags", {}), problems),
         resource_group_name=resource_group,
