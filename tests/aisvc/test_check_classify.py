@@ -1,0 +1,135 @@
+"""Every answer of azure-wire.md's tables is classified as the page says; probes, backoff, report shape."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+
+from aisvc.check import BACKOFF_CAP, Backoff, CheckReport, CheckResult
+from aisvc.dataplane import (
+    BUILTIN_PROBES, Answer, Verdict, answer_from_exception, answer_from_status, classify_endpoint, classify_vault,
+    key_header, parse_probe, probe_for,
+)
+from aisvc.errors import InputError
+
+ENDPOINT = "https://acct.cognitiveservices.azure.com/"
+VAULT = "https://kv.vault.azure.net/"
+PROBE = BUILTIN_PROBES["AIServices"]
+
+
+def endpoint_verdict(status: int, body: str, auth: str = "key", grace_over: bool = True,
+                     headers: dict[str, str] | None = None) -> Verdict:
+    answer = answer_from_status(status, body, headers or {})
+    return classify_endpoint(answer, auth=auth, probe=PROBE, endpoint=ENDPOINT, secret_name="ai-services-key",
+                             key_grace_over=grace_over).verdict  # type: ignore[arg-type]
+
+
+def error(code: str, message: str, inner: str | None = None) -> str:
+    inner_part = f', "innererror": {{"code": "{inner}"}}' if inner else ""
+    return f'{{"error": {{"code": "{code}", "message": "{message}"{inner_part}}}}}'
+
+
+WRONG_KEY = error("401", "Access denied due to invalid subscription key or wrong API endpoint.")
+
+
+@pytest.mark.parametrize(("status", "body", "auth", "expected"), [
+    (200, "{}", "key", Verdict.OK),
+    (401, error("PermissionDenied", "The principal lacks the required data action"), "entra", Verdict.TRANSIENT),
+    (403, error("AuthenticationTypeDisabled", "Key based authentication is disabled for this resource."), "key",
+     Verdict.DEFINITIVE),
+    (403, error("403", "Access denied due to Virtual Network/Firewall rules."), "entra", Verdict.DEFINITIVE),
+    (403, error("403", "Public access is disabled. Please configure private endpoint."), "key", Verdict.DEFINITIVE),
+    (404, error("ResourceNotFound", "Subdomain does not map to a resource."), "key", Verdict.TRANSIENT),
+    (404, error("404", "Resource not found"), "key", Verdict.DEFINITIVE),
+    (429, error("429", "Rate limit is exceeded."), "key", Verdict.TRANSIENT),
+    (500, error("InternalServerError", "oops"), "entra", Verdict.TRANSIENT),
+    (503, "not json", "entra", Verdict.TRANSIENT),
+    (401, WRONG_KEY, "entra", Verdict.DEFINITIVE),
+    (400, error("InvalidRequest", "bad"), "key", Verdict.DEFINITIVE),
+])
+def test_endpoint_answers(status: int, body: str, auth: str, expected: Verdict) -> None:
+    assert endpoint_verdict(status, body, auth) is expected
+
+
+def test_wrong_key_is_transient_only_within_the_grace_period() -> None:
+    assert endpoint_verdict(401, WRONG_KEY, grace_over=False) is Verdict.TRANSIENT
+    assert endpoint_verdict(401, WRONG_KEY, grace_over=True) is Verdict.DEFINITIVE
+
+
+def test_retry_after_is_read() -> None:
+    assert answer_from_status(429, "{}", {"Retry-After": "7"}).retry_after == 7.0
+    assert answer_from_status(429, "{}", {"retry-after-ms": "1500"}).retry_after == 1.5
+
+
+@pytest.mark.parametrize(("status", "body", "expected"), [
+    (403, error("Forbidden", "Caller is not authorized", "ForbiddenByRbac"), Verdict.TRANSIENT),
+    (403, error("Forbidden", "Client address is not authorized", "ForbiddenByFirewall"), Verdict.DEFINITIVE),
+    (404, error("SecretNotFound", "A secret with (name/id) x was not found"), Verdict.DEFINITIVE),
+    (429, "{}", Verdict.TRANSIENT),
+    (502, "{}", Verdict.TRANSIENT),
+    (401, error("Unauthorized", "AKV10032: Invalid issuer."), Verdict.DEFINITIVE),
+])
+def test_vault_answers(status: int, body: str, expected: Verdict) -> None:
+    answer = answer_from_status(status, body, {})
+    assert classify_vault(answer, vault_url=VAULT, secret_name="ai-services-key").verdict is expected
+
+
+def test_name_resolution_failure_is_transient() -> None:
+    # A constructed DNS failure: no name is looked up.
+    dns_error = ServiceRequestError("Failed to resolve", error=socket.gaierror(-2, "Name or service not known"))
+    answer = answer_from_exception(dns_error)
+    assert answer.failure == "connection"
+    verdict = classify_endpoint(answer, auth="entra", probe=PROBE, endpoint=ENDPOINT, secret_name=None,
+                                key_grace_over=True)
+    assert verdict.verdict is Verdict.TRANSIENT and "acct.cognitiveservices.azure.com" in verdict.reason
+
+
+def test_credential_failure_is_definitive() -> None:
+    answer = answer_from_exception(ClientAuthenticationError(message="DefaultAzureCredential failed\n\tmore"))
+    assert answer.failure == "auth" and "\n" not in answer.message
+    assert classify_vault(answer, vault_url=VAULT, secret_name="s").verdict is Verdict.DEFINITIVE
+
+
+def test_key_headers_per_kind() -> None:
+    assert key_header("OpenAI") == "api-key"
+    assert key_header("AIServices") == key_header("SpeechServices") == "Ocp-Apim-Subscription-Key"
+
+
+def test_no_builtin_probe_is_an_anonymous_get() -> None:
+    assert all(probe.method in ("GET", "POST") for probe in BUILTIN_PROBES.values())
+    assert BUILTIN_PROBES["AIServices"].body is not None and b"LanguageDetection" in BUILTIN_PROBES["AIServices"].body
+
+
+def test_probe_option_parsing() -> None:
+    probe = parse_probe("post /contentsafety/text:analyze?api-version=2024-09-01")
+    assert (probe.method, probe.path, probe.body) == ("POST", "contentsafety/text:analyze?api-version=2024-09-01", b"")
+    assert probe_for("OpenAI", None) is BUILTIN_PROBES["OpenAI"]
+    for bad in ("", "FETCH x", "GET", "GET https://elsewhere/x"):
+        with pytest.raises(InputError):
+            parse_probe(bad)
+    with pytest.raises(InputError, match="--probe"):
+        probe_for("ComputerVision", None)
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    backoff = Backoff()
+    waits = [backoff.next() for _ in range(20)]
+    assert waits[0] < 1 and waits[1] > waits[0]
+    assert max(waits) <= BACKOFF_CAP * 1.1 and waits[-1] >= BACKOFF_CAP * 0.9
+
+
+def test_report_json_shape() -> None:
+    report = CheckReport(ENDPOINT, [CheckResult("key", True, 200, 2, 1.23456, None),
+                                    CheckResult("entra", False, 401, 3, 4.0, "token rejected")])
+    assert report.ok is False
+    assert report.to_json() == {"ok": False, "endpoint": ENDPOINT, "checks": [
+        {"name": "key", "ok": True, "status": 200, "attempts": 2, "elapsedSeconds": 1.235, "error": None},
+        {"name": "entra", "ok": False, "status": 401, "attempts": 3, "elapsedSeconds": 4.0,
+         "error": "token rejected"}]}
+    assert CheckReport(ENDPOINT, []).ok is False
+
+
+def test_answer_describe_never_needs_the_body() -> None:
+    assert Answer(403, "Forbidden", "ForbiddenByRbac").describe() == "403 Forbidden ForbiddenByRbac"
+    assert Answer(None, failure="connection", message="refused").describe() == "connection error: refused"
