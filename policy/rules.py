@@ -216,8 +216,9 @@ CONTRACT_OUTPUTS = frozenset({
     "customSubDomainName", "localAuthEnabled", "keyVaultName", "keyVaultUri",
     "keySecretName", "keySecretNames", "activeKey", "principalId",
 })
-_CREDENTIAL_NAME_RE = re.compile(
-    r"(?:key\d*|keys|secret|secrets|password|passwd|token|connectionstring|credentials?)$", re.IGNORECASE)
+_CREDENTIAL_WORDS = frozenset({"key", "keys", "secret", "secrets", "password", "passwd", "pwd", "token", "tokens",
+                               "credential", "credentials", "connectionstring"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # Azure AI services keys: 32 hex digits (classic) or 84 letters and digits (current format).
 _KEY_SHAPE_RE = re.compile(r"^(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{84})$")
 
@@ -438,9 +439,15 @@ def _leaf_name(path: str) -> str:
     return re.split(r"[.\[]", path)[-1].rstrip("]")
 
 
+def _named_like_credential(name: str) -> bool:
+    """By its last word: primaryKey, key1, AI_KEY, adminPassword, connectionString; not monkey."""
+    words = [word.lower() for word in _WORD_RE.findall(name) if not word.isdigit()]
+    return bool(words) and (words[-1] in _CREDENTIAL_WORDS or "".join(words[-2:]) in _CREDENTIAL_WORDS)
+
+
 def _output_problem(name: str, path: str, value: Any, key_values: set[str]) -> str | None:
     # The name is known even when the value is not (preview).
-    if name not in CONTRACT_OUTPUTS and _CREDENTIAL_NAME_RE.search(_leaf_name(path)):
+    if name not in CONTRACT_OUTPUTS and _named_like_credential(_leaf_name(path)):
         return "is named like a credential"
     if is_unknown(value):
         return None

@@ -189,6 +189,17 @@ def test_key_like_outputs_are_mandatory_violations(extra: dict, reason: str) -> 
     assert KEY1 not in violation.message
 
 
+@pytest.mark.parametrize("name", ["monkey", "keyVaultName", "tokenizerModel", "passwordPolicyUrl", "secretName"])
+def test_innocent_names_are_not_credentials(name: str) -> None:
+    assert run(outs=outputs(**{name: "value"})) == []
+
+
+@pytest.mark.parametrize("name", ["apiKey", "key2", "AI_KEY", "adminPassword", "sasToken", "storage-connection-string",
+                                  "clientSecret", "accessKeys"])
+def test_credential_names_are_flagged(name: str) -> None:
+    assert policies(run(outs=outputs(**{name: "value"}))) == ["no-key-in-stack-outputs"]
+
+
 def test_secret_value_seen_in_resources_is_recognised_in_any_shape_of_output() -> None:
     leaked = "not-hex-but-the-real-key-value"
     found = run(secret(value=leaked), outs=outputs(apps=[{"url": "https://x/", "header": leaked}]))
