@@ -44,7 +44,7 @@ class CheckResult(Protocol):
 RunCheck = Callable[[Mapping[str, Any]], CheckResult]
 AccountKeysFactory = Callable[[Mapping[str, Any]], AccountKeys]
 # Returns the CredentialId tag of the app-facing secret (None: secret has no tag).
-AppSecretTag = Callable[[Mapping[str, Any]], "str | None"]
+AppSecretTag = Callable[[Mapping[str, Any]], str | None]
 
 
 @dataclass
@@ -317,9 +317,13 @@ def rotate_command(stack: str, yes: bool, project_dir: Path, json_mode: bool, pl
     from aisvc.output import Output
 
     output = Output(json_mode=json_mode, plain=plain)
-    if not yes and not _interactive():
-        raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
-    parts = _live_parts(stack, project_dir, output.progress)
+    try:
+        if not yes and not _interactive():
+            raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
+        parts = _live_parts(stack, project_dir, output.progress)
+    except AisvcError as err:  # before any step: still one JSON document with --json
+        report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
+        return
     confirm = None if yes else (lambda question: click.confirm(question, default=False, err=True))
     result = Rotation(stack=stack, confirm=confirm, progress=output.progress, **parts).run()
     report(result, output)

@@ -64,8 +64,25 @@ def test_rotate_json_end_to_end(azure_emulator: AzureEmulator, fake: FakePulumi)
 def test_rotate_refuses_without_yes_off_a_terminal(azure_emulator: AzureEmulator, fake: FakePulumi) -> None:
     done = run_rotate(azure_emulator, fake)
     assert done.returncode == 2
+    assert done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].startswith("error: refusing to rotate keys without --yes")
     assert not fake.calls()  # not even `pulumi version`
+
+
+def test_rotate_json_refusal_is_still_one_document(azure_emulator: AzureEmulator, fake: FakePulumi) -> None:
+    done = run_rotate(azure_emulator, fake, "--json")
+    assert done.returncode == 2
+    document = json.loads(done.stdout)
+    assert document["ok"] is False and document["steps"] == [] and "without --yes" in document["error"]
+
+
+def test_rotate_unknown_stack_is_bad_input(azure_emulator: AzureEmulator, fake: FakePulumi) -> None:
+    state = fake.state()
+    state["stacks"] = {"other": state["stacks"]["dev"]}
+    fake.write_state(state)
+    done = run_rotate(azure_emulator, fake, "--yes")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == "error: stack 'dev' not found (pulumi stack ls lists the stacks)"
 
 
 def test_rotate_refuses_when_local_auth_is_off(azure_emulator: AzureEmulator, tmp_path: Path) -> None:
