@@ -161,9 +161,22 @@ def load_project(directory: Path) -> Project:
     )
 
 
+class _CliYamlLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads it (YAML 1.2 booleans): `yes`/`on` stay strings, so a value
+    `pulumi up` would reject is rejected here too."""
+
+
+_CliYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_CliYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
 def _read_yaml(path: Path, what: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_CliYamlLoader)  # noqa: S506 - a SafeLoader
     except FileNotFoundError:
         raise InputError(f"{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -545,7 +558,7 @@ def _render_rich(plan: Plan, out: Output) -> None:
     def label(resource: PlannedResource) -> str:
         summary = _summary(resource)
         text = f"[green]+[/] [bold]{escape(resource.type)}[/]  {escape(resource.name)}"
-        return text + (f"  [dim]{escape(summary)}[/]" if summary else "")
+        return text + (f"\n  [dim]{escape(summary)}[/]" if summary else "")
 
     def walk(resource: PlannedResource, branch: Tree) -> None:
         for child in _children(plan, resource.urn):
@@ -554,13 +567,13 @@ def _render_rich(plan: Plan, out: Output) -> None:
     for root in _children(plan, None):
         tree = Tree(label(root))
         walk(root, tree)
-        out.print(tree)
+        out.print(tree, soft_wrap=False)
     table = Table(title="Outputs", show_header=True, header_style="bold")
     table.add_column("output")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for name, value in plan.outputs.items():
         table.add_row(name, escape(_output_text(value)))
-    out.print(table)
+    out.print(table, soft_wrap=False)
 
 
 def _output_text(value: Any) -> str:

@@ -179,3 +179,22 @@ def test_build_plan_without_local_auth(tmp_path: Path) -> None:
     assert "azure-native:cognitiveservices:listAccountKeys" not in plan.invokes
     assert "keySecretName" not in plan.outputs and "keySecretNames" not in plan.outputs
     assert plan.outputs["localAuthEnabled"] is False
+
+
+def test_rich_rendering_for_terminals(capsys: pytest.CaptureFixture[str]) -> None:
+    from aisvc.output import Output
+    from aisvc.plan import render
+
+    render(build_plan("prod", REPO_ROOT), Output(plain=False))
+    text = capsys.readouterr().out
+    assert "├── + ai-services:key_export:KeyExport" in text
+    assert "value=[secret]" in text and "Outputs" in text and "keyVaultUri" in text
+    assert not any(key in text for key in FAKE_KEYS.values())
+
+
+def test_yes_is_not_a_boolean_as_for_the_pulumi_cli(tmp_path: Path) -> None:
+    project = _project_copy(tmp_path, "config:\n  ai-services:namePrefix: demo\n  azure-native:location: westeurope\n"
+                                      "  ai-services:disableLocalAuth: yes\n")
+    result = plan_cli("--stack", "bad", "--project-dir", str(project))
+    assert result.returncode == 2
+    assert "ai-services:disableLocalAuth = 'yes' is not valid: true or false" in result.stderr
