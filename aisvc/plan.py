@@ -22,7 +22,6 @@ not listed.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import heapq
 import json
 import os
@@ -31,7 +30,7 @@ import runpy
 import sys
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -418,7 +417,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
 
     @pulumi.runtime.test
     def program() -> Any:
-        with _on_path(project.directory):
+        with _on_path(project.directory), _without_engine_config():
             runpy.run_path(str(project.main), run_name="__main__")
         root = runtime_settings.get_root_resource()
         return pulumi.Output.from_input(_collect_outputs(getattr(root, "outputs", {}), collected))
@@ -440,6 +439,17 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
         invokes=tuple(sorted(monitor.invoked)),
         stack_file=str(project.stack_file(stack)),
     )
+
+
+class _without_engine_config:
+    """Only the stack file counts: hide config a surrounding `pulumi` process may have exported."""
+
+    def __enter__(self) -> None:
+        self.saved = {name: os.environ.pop(name) for name in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+                      if name in os.environ}
+
+    def __exit__(self, *_: Any) -> None:
+        os.environ.update(self.saved)
 
 
 class _on_path:
@@ -581,9 +591,6 @@ def _output_text(value: Any) -> str:
 
 
 def render(plan: Plan, out: Output) -> None:
-    counts: dict[str, int] = {}
-    for resource in plan.resources:
-        counts[resource.type] = counts.get(resource.type, 0) + 1
     out.print(f"Plan for stack {plan.stack} (project {plan.project}): {len(plan.resources)} resources to create",
               markup=False)
     (_render_plain if out.plain else _render_rich)(plan, out)
@@ -593,11 +600,6 @@ def render(plan: Plan, out: Output) -> None:
         "Key values are never shown.",
         markup=False,
     )
-
-
-def fingerprint(plan: Plan) -> str:
-    """A short digest of the JSON plan (handy to compare two runs)."""
-    return hashlib.sha256(json.dumps(plan.to_preview_json(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 @click.command("plan")
