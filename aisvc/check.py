@@ -91,8 +91,10 @@ class Progress:
                    f"{answer.describe()}")
 
     def waiting(self, seconds: float, reason: Classification) -> None:
-        self._show(f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, waiting {seconds:.1f} s: "
-                   f"{reason.reason}")
+        # The live status line is one terminal row: the full reason only goes to plain lines.
+        detail = reason.reason if self.output is not None and self.output.plain else (
+            self.last.describe() if self.last else "")
+        self._show(f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, waiting {seconds:.1f} s: {detail}")
 
     def close(self) -> None:
         if self._status is not None:
