@@ -6,7 +6,6 @@ SDK and `aisvc check` does not pay for the Pulumi SDK.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 import traceback
 from typing import Any
@@ -15,7 +14,7 @@ import click
 
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
 from aisvc.options import debug_enabled, debug_option
-from aisvc.output import RedactingFilter, error_line, redact
+from aisvc.output import configure_logging, error_line, redact
 
 # name -> (module, attribute)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,24 +35,12 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module_name), attribute)
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug_enabled() else logging.WARNING)
-    if not debug_enabled():
-        # azure-core logs every request at INFO; keep CI logs readable.
-        logging.getLogger("azure").setLevel(logging.ERROR)
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
 @click.version_option(package_name="ai-services-toolkit", prog_name="aisvc")
 def cli() -> None:
     """Plan, check and rotate Azure AI services deployed with Pulumi."""
-    _configure_logging()
+    configure_logging(debug_enabled())
 
 
 def main(argv: list[str] | None = None) -> Any:

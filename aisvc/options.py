@@ -6,6 +6,8 @@ from typing import Any, Callable
 
 import click
 
+from aisvc.output import configure_logging
+
 F = Callable[..., Any]
 
 
@@ -13,6 +15,8 @@ def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool
     if value:
         ctx.ensure_object(dict)["debug"] = True
         os.environ["AISVC_DEBUG"] = "1"
+        # The group set logging up before this subcommand's options were parsed.
+        configure_logging(debug=True)
     return value
 
 

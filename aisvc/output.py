@@ -49,6 +49,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def configure_logging(debug: bool) -> None:
+    """One redacting stderr handler; azure-core's per-request INFO lines only with --debug."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("azure").setLevel(logging.DEBUG if debug else logging.ERROR)
+
+
 def _plain_wanted() -> bool:
     return bool(os.environ.get("NO_COLOR") or os.environ.get("AISVC_PLAIN")) or not sys.stderr.isatty()
 
