@@ -210,6 +210,7 @@ def test_the_harness_sees_downtime_when_the_active_key_is_regenerated(rotation_w
         wait_for_progress(apps)
         assert all(app.failures for app in apps)
         driver.up()  # Key Vault catches up; apps recover by re-reading on their next 401
+        wait_for_progress(apps, calls=2)  # let requests that were in flight during up() finish
         failures = [len(app.failures) for app in apps]
         wait_for_progress(apps)
         assert [len(app.failures) for app in apps] == failures
