@@ -40,6 +40,7 @@ import yaml
 from aisvc.errors import InputError, OperationFailed
 from aisvc.options import debug_option, json_option, plain_option
 from aisvc.output import Output, register_secret
+from policy.rules import MANDATORY, ResourceView, Violation, evaluate
 
 SECRET = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -602,6 +603,26 @@ def render(plan: Plan, out: Output) -> None:
     )
 
 
+def policy_violations(plan: Plan) -> list[Violation]:
+    """The policy pack's rules (policy/rules.py) over the planned graph, as `pulumi preview --policy-pack` would."""
+    views = [
+        ResourceView(type=r.type, urn=r.urn, name=r.name, props=r.inputs, secret_paths=frozenset(r.secret_paths),
+                     additional_secret_outputs=r.additional_secret_outputs if r.custom else None)
+        for r in plan.resources
+    ]
+    return evaluate(views, plan.outputs, plan.stack)
+
+
+def render_violations(violations: list[Violation], out: Output) -> None:
+    out.print("")
+    if not violations:
+        out.print("Policy pack: no violations.", markup=False)
+        return
+    out.print(f"Policy pack: {len(violations)} violation(s)", markup=False)
+    for violation in violations:
+        out.print(f"  {violation.line()}  ({violation.urn.rsplit('::', 1)[-1]})", markup=False)
+
+
 @click.command("plan")
 @click.option("--stack", "-s", default="dev", show_default=True, help="Stack name: reads stacks/Pulumi.<NAME>.yaml.")
 @click.option(
@@ -617,8 +638,18 @@ def plan_command(stack: str, project_dir: Path | None, json_mode: bool, plain: b
     if not json_mode:
         out.progress(f"planning stack {stack} with the Pulumi SDK mock engine (offline)")
     plan = build_plan(stack, project_dir)
+    violations = policy_violations(plan)
     if json_mode:
-        out.emit_json(plan.to_preview_json())
+        document = plan.to_preview_json()
+        document["policyViolations"] = [violation.to_dict() for violation in violations]
+        out.emit_json(document)
     else:
         render(plan, out)
+        render_violations(violations, out)
+    mandatory = [v for v in violations if v.level == MANDATORY]
+    if mandatory:
+        # The same verdict `pulumi preview --policy-pack policy` would reach: fail the PR early.
+        raise OperationFailed(
+            f"{len(mandatory)} mandatory policy violation(s), first: {mandatory[0].policy}: {mandatory[0].message}"
+        )
 

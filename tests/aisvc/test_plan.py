@@ -38,7 +38,7 @@ def steps_of(document: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 def test_prod_json_has_the_preview_shape(prod_json: tuple[str, dict[str, Any]]) -> None:
     _, document = prod_json
-    assert list(document) == ["steps", "outputs", "changeSummary"]
+    assert list(document) == ["steps", "outputs", "changeSummary", "policyViolations"]
     assert document["changeSummary"] == {"create": len(document["steps"])}
     urns = {s["urn"] for s in document["steps"]}
     for step in document["steps"]:
@@ -198,3 +198,23 @@ def test_yes_is_not_a_boolean_as_for_the_pulumi_cli(tmp_path: Path) -> None:
     result = plan_cli("--stack", "bad", "--project-dir", str(project))
     assert result.returncode == 2
     assert "ai-services:disableLocalAuth = 'yes' is not valid: true or false" in result.stderr
+
+
+def test_policy_violations_are_reported_and_mandatory_ones_fail_the_plan(tmp_path: Path) -> None:
+    # A stack named prod without purge protection breaks the pack's mandatory prod rule.
+    project = _project_copy(tmp_path, "config:\n  ai-services:namePrefix: demo\n  azure-native:location: westeurope\n"
+                                      "  ai-services:keyVault:\n    enablePurgeProtection: false\n", stack="prod")
+    result = plan_cli("--stack", "prod", "--json", "--project-dir", str(project))
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)  # the plan is still printed, whole
+    policies = {v["policy"]: v["level"] for v in document["policyViolations"]}
+    assert policies["keyvault-purge-protection"] == "mandatory"
+    assert "mandatory policy violation" in result.stderr and "keyvault-purge-protection" in result.stderr
+
+
+def test_shipped_stacks_have_no_mandatory_violation(prod_json: tuple[str, dict[str, Any]]) -> None:
+    _, document = prod_json
+    assert document["policyViolations"] == []
+    dev = plan_cli("--stack", "dev")
+    assert dev.returncode == 0, dev.stderr
+    assert "[advisory] public-network-without-acls" in dev.stdout
