@@ -32,7 +32,11 @@ AuthChoice = Literal["auto", "key", "entra", "both"]
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_KEY_GRACE = 15.0
 NO_VERIFY_ENV = "AISVC_NO_VERIFY_CHALLENGE_RESOURCE"
-BACKOFF_FIRST, BACKOFF_FACTOR, BACKOFF_CAP = 0.5, 1.5, 15.0
+# Wait a fixed fraction of the time already spent (at least FIRST, at most CAP):
+# a service that turns ready after T seconds is noticed within about T/16, so
+# the lag stays under max(1 s, T/10) while requests grow only logarithmically
+# (benchmarks/bench_check.py measures both).
+BACKOFF_FIRST, BACKOFF_FRACTION, BACKOFF_CAP = 0.5, 1 / 16, 15.0
 
 
 # --- report -------------------------------------------------------------------
@@ -115,15 +119,22 @@ class Progress:
 
 
 class Backoff:
-    """0.5 s growing by 1.5x up to 15 s, with a little jitter so many checks do not align."""
+    """Waits proportional to the time already waited, capped, with a little jitter below.
 
-    def __init__(self) -> None:
-        self._next = BACKOFF_FIRST
+    Exponential backoff would overshoot: after a 30 s propagation delay it
+    sleeps past readiness by up to its last (large) interval. The jitter only
+    shortens a wait, so many checks started together do not align and none
+    waits longer than the bound.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started = clock()
 
     def next(self) -> float:
-        wait = self._next
-        self._next = min(BACKOFF_CAP, self._next * BACKOFF_FACTOR)
-        return wait * random.uniform(0.9, 1.1)
+        waited = self._clock() - self._started
+        wait = min(BACKOFF_CAP, max(BACKOFF_FIRST, BACKOFF_FRACTION * waited))
+        return wait * random.uniform(0.85, 1.0)
 
 
 Step = Callable[[float], tuple[Answer, Classification]]

@@ -6,7 +6,7 @@ import socket
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
-from aisvc.check import BACKOFF_CAP, Backoff, CheckReport, CheckResult
+from aisvc.check import BACKOFF_CAP, BACKOFF_FIRST, Backoff, CheckReport, CheckResult
 from aisvc.dataplane import (
     BUILTIN_PROBES, Answer, Verdict, answer_from_exception, answer_from_status, classify_endpoint, classify_vault,
     key_header, parse_probe, probe_for,
@@ -112,11 +112,23 @@ def test_probe_option_parsing() -> None:
         probe_for("ComputerVision", None)
 
 
-def test_backoff_grows_and_is_capped() -> None:
-    backoff = Backoff()
-    waits = [backoff.next() for _ in range(20)]
-    assert waits[0] < 1 and waits[1] > waits[0]
-    assert max(waits) <= BACKOFF_CAP * 1.1 and waits[-1] >= BACKOFF_CAP * 0.9
+def test_backoff_stays_proportional_to_the_time_waited_and_is_capped() -> None:
+    now = [0.0]
+    backoff = Backoff(clock=lambda: now[0])
+    waits = []
+    while now[0] < 600:
+        waits.append(backoff.next())
+        now[0] += waits[-1] + 0.1  # the request itself takes a moment
+    assert BACKOFF_FIRST * 0.85 <= waits[0] <= BACKOFF_FIRST
+    assert all(later >= earlier * 0.85 for earlier, later in zip(waits, waits[1:]))  # grows, up to jitter
+    assert max(waits) <= BACKOFF_CAP and waits[-1] >= BACKOFF_CAP * 0.85
+    # Readiness at T is noticed within max(1 s, T/10): each wait is at most a tenth of the time spent.
+    spent = 0.0
+    for wait in waits:
+        assert wait <= max(1.0, spent / 10) or wait >= BACKOFF_CAP * 0.85
+        spent += wait + 0.1
+    # ... and it does not hammer: about a hundred attempts in ten minutes.
+    assert 60 <= len(waits) <= 130
 
 
 def test_report_json_shape() -> None:
