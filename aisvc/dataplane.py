@@ -230,7 +230,7 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
                                                   "(disableLocalAuth: true): use --auth entra, or set "
                                                   "disableLocalAuth false and run pulumi up")
     if answer.status == 403 and any(marker in answer.message for marker in FIREWALL_MARKERS):
-        return Classification(Verdict.DEFINITIVE, f"the account's network rules block this caller ({answer.message}) "
+        return Classification(Verdict.DEFINITIVE, f"the account's network rules block this caller ({answer.message}): "
                                                   "add this machine's IP to networkAcls.ipRules, set "
                                                   "publicNetworkAccess Enabled, or run the check inside the network")
     if answer.status == 401 and answer.code == "PermissionDenied":

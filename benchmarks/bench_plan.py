@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from measure import ROOT, linear_fit, median, run_process, table
+from measure import ROOT, RunResult, linear_fit, median, run_process, table
 
 REPEAT = 5
 SIZES = (0, 5, 20, 50)
@@ -74,17 +74,28 @@ def growth_stack(size: int, dimension: str) -> dict[str, Any]:
 
 
 def growth(dimension: str, workdir: Path) -> None:
-    rows, xs, ys = [], [], []
+    stacks = []
     for size in SIZES:
         stack = f"{dimension}{size}"
         (workdir / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(growth_stack(size, dimension)))
-        seconds, mib, document = measure(plan_args(stack, workdir))
-        count = document["changeSummary"]["create"] if document else 0
+        stacks.append(stack)
+    # Round-robin over the sizes, so drift on a shared machine hits every size alike.
+    runs: dict[str, list[RunResult]] = {stack: [] for stack in stacks}
+    for _ in range(REPEAT):
+        for stack in stacks:
+            result = run_process(plan_args(stack, workdir))
+            if result.returncode != 0:
+                raise SystemExit(f"aisvc plan --stack {stack} failed:\n{result.stderr}")
+            runs[stack].append(result)
+    rows, xs, ys = [], [], []
+    for size, stack in zip(SIZES, stacks):
+        count = json.loads(runs[stack][0].stdout)["changeSummary"]["create"]
+        seconds = median([r.seconds for r in runs[stack]])
         xs.append(count)
         ys.append(seconds)
-        rows.append([size, count, f"{seconds:.3f}", f"{mib:.0f}"])
+        rows.append([size, count, f"{seconds:.3f}", f"{median([r.peak_rss_mib for r in runs[stack]]):.0f}"])
     slope, intercept, r2 = linear_fit(xs, ys)
-    print(f"\ngrowth with {dimension} (median of {REPEAT}):")
+    print(f"\ngrowth with {dimension} (median of {REPEAT}, sizes interleaved):")
     print(table(rows, [dimension, "resources", "wall s", "peak MiB"]))
     print(f"slope {slope * 1000:.1f} ms per resource, intercept {intercept:.3f} s, r^2 {r2:.3f} "
           f"({'linear' if r2 >= 0.95 else 'NOT clearly linear'}); "
