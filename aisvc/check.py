@@ -82,6 +82,7 @@ class Progress:
         self.attempts = 0
         self.last: Answer | None = None
         self.phase = ""
+        self._explained = ""
         self._status: Any = None
 
     @property
@@ -91,14 +92,24 @@ class Progress:
     def on_attempt(self, answer: Answer) -> None:
         self.attempts += 1
         self.last = answer
-        self._show(f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, last answer from {self.phase} "
-                   f"{answer.describe()}")
+        if not self._plain:  # plain logs get one line per retry, from waiting()
+            self._show(f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, last answer from {self.phase} "
+                       f"{answer.describe()}")
 
     def waiting(self, seconds: float, reason: Classification) -> None:
-        # The live status line is one terminal row: the full reason only goes to plain lines.
-        detail = reason.reason if self.output is not None and self.output.plain else (
-            self.last.describe() if self.last else "")
-        self._show(f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, waiting {seconds:.1f} s: {detail}")
+        answer = self.last.describe() if self.last else ""
+        line = f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, {self.phase} answered {answer}; " \
+               f"retrying in {seconds:.1f} s"
+        # A CI log reads the long explanation once, not on each of a hundred retries;
+        # the live status line is one terminal row and never carries it.
+        if self._plain and reason.reason != self._explained:
+            self._explained = reason.reason
+            line += f" ({reason.reason})"
+        self._show(line)
+
+    @property
+    def _plain(self) -> bool:
+        return self.output is not None and self.output.plain
 
     def close(self) -> None:
         if self._status is not None:
