@@ -48,10 +48,14 @@ def main(argv: list[str] | None = None) -> Any:
         return cli.main(args=argv, prog_name="aisvc", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
+    except click.UsageError as err:
+        # One line, as for every other error; click's help is one flag away.
+        hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+        error_line(f"{err.format_message()}{hint}")
+        sys.exit(EXIT_BAD_INPUT)
     except click.ClickException as err:
-        # Usage errors: click's own message, exit 2.
-        err.show()
-        sys.exit(EXIT_BAD_INPUT if err.exit_code == 2 else err.exit_code)
+        error_line(err.format_message())
+        sys.exit(err.exit_code)
     except click.exceptions.Abort:
         error_line("aborted")
         sys.exit(EXIT_FAILED)
