@@ -162,12 +162,14 @@ def load_project(directory: Path) -> Project:
 
 
 class _CliYamlLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads it (YAML 1.2 booleans): `yes`/`on` stay strings, so a value
-    `pulumi up` would reject is rejected here too."""
+    """YAML as the Pulumi CLI reads it (YAML 1.2 core schema): `yes`/`on` stay strings, so a value
+    `pulumi up` would reject is rejected here too, and an unquoted date (a model version such as
+    2024-07-18) stays the string the CLI hands the program."""
 
 
 _CliYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _CliYamlLoader.add_implicit_resolver(

@@ -218,3 +218,12 @@ def test_shipped_stacks_have_no_mandatory_violation(prod_json: tuple[str, dict[s
     dev = plan_cli("--stack", "dev")
     assert dev.returncode == 0, dev.stderr
     assert "[advisory] public-network-without-acls" in dev.stdout
+
+
+def test_unquoted_date_stays_a_string_as_for_the_pulumi_cli(tmp_path: Path) -> None:
+    # The CLI's YAML 1.2 reader has no timestamps: `version: 2024-07-18` reaches the program as that text.
+    project = _project_copy(tmp_path, "config:\n  ai-services:namePrefix: demo\n  azure-native:location: westeurope\n"
+                                      "  ai-services:deployments:\n    - name: chat\n      model:\n"
+                                      "        format: OpenAI\n        name: gpt-4o-mini\n        version: 2024-07-18\n")
+    [deployment] = build_plan("bad", project).of_type("azure-native:cognitiveservices:Deployment")
+    assert deployment.input("properties.model.version") == "2024-07-18"
