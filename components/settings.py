@@ -257,9 +257,11 @@ def _network_acls(key: str, raw: Any, problems: _Problems) -> NetworkAcls | None
     if value is None:
         return None
     _unknown_keys(f"{key}.", value, ["defaultAction", "bypass", "ipRules"], problems)
-    if "defaultAction" not in value:
+    if "defaultAction" in value:
+        action = _choice(f"{key}.defaultAction", value["defaultAction"], ("Allow", "Deny"), problems)
+    else:
+        action = None
         problems.items.append(f"{key}.defaultAction is required: Allow or Deny")
-    action = _choice(f"{key}.defaultAction", value.get("defaultAction"), ("Allow", "Deny"), problems)
     bypass = _choice(f"{key}.bypass", value.get("bypass", "AzureServices"), ("None", "AzureServices"), problems)
     rules = _list(f"{key}.ipRules", value.get("ipRules", []), problems) or []
     ip_rules = tuple(r for i, r in enumerate(rules) if _ip_rule(f"{key}.ipRules[{i}]", r, problems))

@@ -163,3 +163,9 @@ def test_other_namespaces_are_not_validated_and_legacy_keys_are_read() -> None:
     settings = from_config({"ai-services:config:namePrefix": "demo", "azure-native:location": "westeurope",
                             "azure-native:subscriptionId": "whatever"})
     assert settings.name_prefix == "demo"
+
+
+def test_a_missing_required_key_is_reported_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse(networkAcls={"bypass": "None"})
+    assert caught.value.problems == ["ai-services:networkAcls.defaultAction is required: Allow or Deny"]
