@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 import pulumi
-from pulumi_azure_native import authorization, cognitiveservices
+from pulumi_azure_native import cognitiveservices
 
+from components.locks import do_not_delete_lock
 from components.settings import ModelDeployment, NetworkAcls
 
 
@@ -67,13 +68,9 @@ class AiServicesAccount(pulumi.ComponentResource):
         self.principal_id = self.account.identity.apply(lambda identity: identity.principal_id if identity else None)
         self.deployments = self._deployments(name, args)
         if args.lock == "CanNotDelete":
-            authorization.ManagementLockByScope(
-                f"{name}-lock",
-                scope=self.account.id,
-                level="CanNotDelete",
-                lock_name=f"{args.account_name}-do-not-delete",
-                notes="Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
-                opts=pulumi.ResourceOptions(parent=self),
+            do_not_delete_lock(
+                self, name, self.account.id, args.account_name,
+                "Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
             )
         self.register_outputs({
             "id": self.id, "name": self.name, "endpoint": self.endpoint, "principalId": self.principal_id,

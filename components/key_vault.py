@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 import pulumi
-from pulumi_azure_native import authorization, keyvault
+from pulumi_azure_native import keyvault
 
+from components.locks import do_not_delete_lock
 from components.settings import NetworkAcls
 
 
@@ -76,13 +77,9 @@ class KeyVault(pulumi.ComponentResource):
             self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
             self.uri = self.vault.properties.apply(lambda props: props.vault_uri)
             if args.lock == "CanNotDelete":
-                authorization.ManagementLockByScope(
-                    f"{name}-lock",
-                    scope=self.vault.id,
-                    level="CanNotDelete",
-                    lock_name=f"{args.vault_name}-do-not-delete",
-                    notes="Apps read the AI services key from this vault. Remove the lock first.",
-                    opts=pulumi.ResourceOptions(parent=self),
+                do_not_delete_lock(
+                    self, name, self.vault.id, args.vault_name,
+                    "Apps read the AI services key from this vault. Remove the lock first.",
                 )
         self.register_outputs({"id": self.id, "name": self.name, "uri": self.uri})
 
