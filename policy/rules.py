@@ -265,8 +265,6 @@ def _known(value: Any) -> bool:
 # --- resource rules -------------------------------------------------------
 
 def keyvault_rbac_authorization(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != VAULT:
-        return
     rbac = view.get("properties.enableRbacAuthorization")
     if _known(rbac) and rbac is not True:
         state = "is not set (the API default may be access policies)" if rbac is None else "is false"
@@ -276,8 +274,6 @@ def keyvault_rbac_authorization(view: ResourceView, ctx: RuleContext) -> Iterato
 
 
 def keyvault_soft_delete(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != VAULT:
-        return
     if view.get("properties.enableSoftDelete") is False:
         yield _violation("keyvault-soft-delete", view,
                          f"Key Vault '{view.label}': properties.enableSoftDelete is false; "
@@ -290,8 +286,6 @@ def keyvault_soft_delete(view: ResourceView, ctx: RuleContext) -> Iterator[Viola
 
 
 def keyvault_purge_protection(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != VAULT:
-        return
     purge = view.get("properties.enablePurgeProtection")
     if not _known(purge) or purge is True:
         return
@@ -303,8 +297,6 @@ def keyvault_purge_protection(view: ResourceView, ctx: RuleContext) -> Iterator[
 
 
 def cognitiveservices_custom_subdomain(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != ACCOUNT:
-        return
     subdomain = view.get("properties.customSubDomainName")
     if not _known(subdomain):
         return
@@ -319,7 +311,7 @@ def cognitiveservices_custom_subdomain(view: ResourceView, ctx: RuleContext) -> 
 
 
 def keyvault_secret_value_secret(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != SECRET or view.get("properties.value") is None:
+    if view.get("properties.value") is None:
         return
     if view.is_secret("properties.value") is False:
         yield _violation("keyvault-secret-value-secret", view,
@@ -346,8 +338,6 @@ def _opens_public_network(view: ResourceView) -> bool | None:
 
 
 def public_network_without_acls(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type not in (ACCOUNT, VAULT):
-        return
     if _opens_public_network(view):
         kind = "Account" if view.type == ACCOUNT else "Key Vault"
         yield _violation("public-network-without-acls", view,
@@ -363,8 +353,6 @@ def _role_guid(role_definition_id: Any) -> str | None:
 
 
 def role_assignment_least_privilege(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != ROLE_ASSIGNMENT:
-        return
     role_id = view.get("roleDefinitionId")
     if not _known(role_id):
         return
@@ -384,8 +372,6 @@ def role_assignment_least_privilege(view: ResourceView, ctx: RuleContext) -> Ite
 
 
 def role_assignment_narrow_scope(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
-    if view.type != ROLE_ASSIGNMENT:
-        return
     scope = view.get("scope")
     if isinstance(scope, str) and BROAD_SCOPE_RE.match(scope):
         yield _violation("role-assignment-narrow-scope", view,
@@ -394,20 +380,18 @@ def role_assignment_narrow_scope(view: ResourceView, ctx: RuleContext) -> Iterat
 
 
 Rule = Callable[[ResourceView, RuleContext], Iterable[Violation]]
-RESOURCE_RULES: tuple[Rule, ...] = (
-    keyvault_rbac_authorization,
-    keyvault_soft_delete,
-    keyvault_purge_protection,
-    cognitiveservices_custom_subdomain,
-    keyvault_secret_value_secret,
-    public_network_without_acls,
-    role_assignment_least_privilege,
-    role_assignment_narrow_scope,
-)
+# The rules of each resource type, in report order; a rule only ever sees its own types.
+RESOURCE_RULES: dict[str, tuple[Rule, ...]] = {
+    VAULT: (keyvault_rbac_authorization, keyvault_soft_delete, keyvault_purge_protection,
+            public_network_without_acls),
+    ACCOUNT: (cognitiveservices_custom_subdomain, public_network_without_acls),
+    SECRET: (keyvault_secret_value_secret,),
+    ROLE_ASSIGNMENT: (role_assignment_least_privilege, role_assignment_narrow_scope),
+}
 
 
 def check_resource(view: ResourceView, ctx: RuleContext) -> list[Violation]:
-    return [violation for rule in RESOURCE_RULES for violation in rule(view, ctx)]
+    return [violation for rule in RESOURCE_RULES.get(view.type, ()) for violation in rule(view, ctx)]
 
 
 # --- stack rule -----------------------------------------------------------

@@ -38,6 +38,17 @@ def test_specs_have_unique_names_and_known_levels() -> None:
     assert {spec.scope for spec in rules.SPECS} == {"resource", "stack"}
 
 
+def test_every_resource_rule_belongs_to_a_policy_and_other_types_are_not_judged() -> None:
+    # Props that would break every resource rule, on a type the pack does not govern.
+    bad = {"properties": {"enableRbacAuthorization": False, "enableSoftDelete": False, "enablePurgeProtection": False,
+                          "publicNetworkAccess": "Enabled", "value": KEY1}, "roleDefinitionId": "Owner", "scope": SUB}
+    known = frozenset()  # nothing in `bad` is a Pulumi secret
+    assert run(rules.ResourceView("azure-native:storage:StorageAccount", "urn:x::st", bad, secret_paths=known)) == []
+    # The same props on each governed type do trip that type's rules.
+    for kind in rules.RESOURCE_RULES:
+        assert run(rules.ResourceView(kind, "urn:x::r", bad, secret_paths=known), stack="prod"), kind
+
+
 # --- Key Vault -------------------------------------------------------------
 
 @pytest.mark.parametrize("rbac", [False, DROP])
