@@ -31,6 +31,7 @@ from aisvc.stack_driver import StackDriver
 
 # The contract keeps activeKey inside the `secrets` object: set it with --path.
 ACTIVE_KEY_CONFIG = "ai-services:secrets.activeKey"
+# The tag components/key_export.py puts on the app-facing secret: which key it holds.
 CREDENTIAL_TAG = "CredentialId"
 STEPS = ("inspect", "preview", "regenerate", "config", "up", "check")
 

@@ -17,10 +17,10 @@ from aisvc.account_keys import AccountKeys, ArmAccountKeys
 from aisvc.credentials import build_credential, transport_kwargs
 from aisvc.errors import OperationFailed
 from aisvc.output import register_secret
+from aisvc.rotate import CREDENTIAL_TAG
 from aisvc.stack_driver import PulumiStackDriver
 from aisvc.stack_outputs import parse_outputs
 
-CREDENTIAL_TAG = "CredentialId"
 CHECK_TIMEOUT_SECONDS = 600.0
 
 

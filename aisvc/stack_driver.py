@@ -46,8 +46,7 @@ def changes_from_summary(change_summary: Mapping[str, int] | None) -> dict[str, 
 
 def _command_error(action: str, err: Exception) -> OperationFailed:
     """One line from a CommandError: the last meaningful stderr/stdout line, redacted."""
-    result = getattr(err, "args", [""])[0] if err.args else ""
-    lines = [line.strip() for line in redact(str(result)).splitlines() if line.strip()]
+    lines = [line.strip() for line in redact(str(err)).splitlines() if line.strip()]
     # CommandError text is "code: N / stdout: ... / stderr: ..."; the error is usually last.
     detail = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "")
     return OperationFailed(f"pulumi {action} failed: {detail.removeprefix('error: ')}")

@@ -13,8 +13,8 @@ from typing import Any, Callable, Mapping
 
 from aisvc.account_keys import KeyId, KeyPair
 from aisvc.errors import OperationFailed
+from aisvc.rotate import CREDENTIAL_TAG
 
-CREDENTIAL_TAG = "CredentialId"
 SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
 ACCOUNT_ID = "/subscriptions/0000/resourceGroups/rg-demo/providers/Microsoft.CognitiveServices/accounts/demo-ai"
 
