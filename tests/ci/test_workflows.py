@@ -204,6 +204,13 @@ def test_rotation_runs_non_interactively_and_records_the_new_active_key(workflow
     assert workflow["jobs"]["rotate"]["permissions"] == {"contents": "write", "id-token": "write"}
 
 
+def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching(workflow: dict[str, Any]) -> None:
+    # A failed `up` or check leaves secrets.activeKey switched in the stack file: losing it
+    # would let the next deploy switch apps back. Without `always()` a failed step skips this one.
+    record = steps(workflow, "rotate")[index_of(workflow, "rotate", "git push")]
+    assert record.get("if", "").replace("${{", "").replace("}}", "").strip() == "always()"
+
+
 def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
     commands = [line for job in ("preview", "deploy", "rotate") for line in "\n".join(runs(workflow, job)).splitlines()
                 if re.match(r"\s*(pulumi (preview|up)|python3 dev\.py aisvc (plan|check|rotate))\b", line)]
