@@ -25,8 +25,10 @@ REDACTED = "[redacted]"
 def register_secret(value: str | None) -> None:
     """Remember a secret value so that no output path can print it."""
     if value and len(value) >= 4:
+        # Also the escaped form a repr() / %r shows, e.g. requests' "Invalid ... header value: 'key\\n'".
+        escaped = repr(value)[1:-1]
         with _lock:
-            _secrets.add(value)
+            _secrets.update((value, escaped))
 
 
 def redact(text: str) -> str:
