@@ -12,6 +12,7 @@ once with what to fix), all bounded by --timeout. See docs/check.md.
 from __future__ import annotations
 
 import random
+import re
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ AuthChoice = Literal["auto", "key", "entra", "both"]
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_KEY_GRACE = 15.0
 NO_VERIFY_ENV = "AISVC_NO_VERIFY_CHALLENGE_RESOURCE"
+# A key goes in a header: printable ASCII, no spaces (Azure keys are hex or base62).
+KEY_VALUE = re.compile(r"[\x21-\x7e]+")
 # Wait a fixed fraction of the time already spent (at least FIRST, at most CAP):
 # a service that turns ready after T seconds is noticed within about T/16, so
 # the lag stays under max(1 s, T/10) while requests grow only logarithmically
@@ -217,6 +220,10 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
         if not value:
             return Answer(200), Classification(Verdict.DEFINITIVE, f"secret {name} in {vault_url} is empty: run "
                                                                    "pulumi up")
+        if not KEY_VALUE.fullmatch(value):  # e.g. a trailing newline: no HTTP client sends that as a header
+            return Answer(200), Classification(Verdict.DEFINITIVE, f"secret {name} in {vault_url} holds whitespace "
+                                                                   "or control characters besides the key: store "
+                                                                   "the bare key (pulumi up writes it)")
         found.append(value)
         return Answer(200), Classification(Verdict.OK, f"read secret {name}")
 

@@ -197,6 +197,15 @@ def test_rejected_key_fails_after_the_grace_period(azure_emulator: AzureEmulator
     assert len(azure_emulator.requests(role="ai")) >= 2  # retried within the grace period
 
 
+def test_key_secret_with_a_trailing_newline_fails_without_printing_the_key(azure_emulator: AzureEmulator) -> None:
+    key = azure_emulator.keys["key1"]
+    azure_emulator.set_secret("ai-services-key", key + "\n", {"CredentialId": "key1"})
+    run = aisvc_check(azure_emulator, "--auth", "key", "--timeout", "60")
+    assert_fails_fast(run, "secret ai-services-key", "whitespace or control characters", "store the bare key")
+    assert key not in run.stdout + run.stderr
+    assert azure_emulator.requests(role="ai") == []
+
+
 def test_key_with_local_auth_disabled_fails(azure_emulator: AzureEmulator) -> None:
     outputs = azure_emulator.stack_outputs()
     azure_emulator.set_local_auth(False)
