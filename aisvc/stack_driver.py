@@ -44,10 +44,17 @@ def changes_from_summary(change_summary: Mapping[str, int] | None) -> dict[str, 
     return {op: count for op, count in (change_summary or {}).items() if count and op not in _NO_CHANGE_OPS}
 
 
+def _unlabelled(line: str) -> str:
+    for label in ("stdout: ", "stderr: "):
+        line = line.removeprefix(label)
+    return line
+
+
 def _command_error(action: str, err: Exception) -> OperationFailed:
     """One line from a CommandError: the last meaningful stderr/stdout line, redacted."""
-    lines = [line.strip() for line in redact(str(err)).splitlines() if line.strip()]
-    # CommandError text is "code: N / stdout: ... / stderr: ..."; the error is usually last.
+    # CommandError text is "code: N / stdout: ... / stderr: ..." (a label before each stream's
+    # first line); the error is usually last.
+    lines = [_unlabelled(line.strip()) for line in redact(str(err)).splitlines() if line.strip()]
     detail = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "")
     return OperationFailed(f"pulumi {action} failed: {detail.removeprefix('error: ')}")
 

@@ -126,6 +126,17 @@ def test_cli_failures_become_one_line_operation_failed(fake: FakePulumi, step: s
     assert "\n" not in message
 
 
+def test_cli_error_only_on_stderr_is_the_message() -> None:
+    """The real CLI often writes just `error: ...` to stderr; CommandError labels that line `stderr: `."""
+    from pulumi.automation import CommandError
+    from pulumi.automation._cmd import CommandResult
+
+    from aisvc.stack_driver import _command_error
+
+    err = CommandError(CommandResult(stdout="", stderr="error: could not write stacks/Pulumi.dev.yaml\n", code=255))
+    assert str(_command_error("config set", err)) == "pulumi config set failed: could not write stacks/Pulumi.dev.yaml"
+
+
 def test_changes_from_summary_ignores_same_and_zero() -> None:
     assert changes_from_summary({"same": 4, "update": 0, "read": 1}) == {}
     assert changes_from_summary({"same": 4, "replace": 1}) == {"replace": 1}
