@@ -289,17 +289,20 @@ class DeadlineRetryPolicy(RetryPolicy):
 
     The readiness loop then sees the last answer and reports it, instead of the
     command overrunning --timeout while honouring a long Retry-After.
+    Judged in `increment`, the step before RetryPolicy sleeps on both paths (an
+    answer or a connection error), with the attempt already counted, so the wait
+    is the one `sleep` will take.
     """
 
     def __init__(self, deadline: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deadline = deadline
 
-    def is_retry(self, settings: dict[str, Any], response: PipelineResponse) -> bool:
-        if not super().is_retry(settings, response):
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Exception | None = None) -> bool:
+        if not super().increment(settings, response=response, error=error):
             return False
-        wait = self.get_retry_after(response) or self.get_backoff_time(settings)
-        return time.monotonic() + wait < self.deadline
+        retry_after = self.get_retry_after(response) if isinstance(response, PipelineResponse) else None
+        return time.monotonic() + (retry_after or self.get_backoff_time(settings)) < self.deadline
 
 
 AttemptHook = Callable[[Answer], None]

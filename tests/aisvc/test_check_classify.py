@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
 from aisvc.check import BACKOFF_CAP, BACKOFF_FIRST, Backoff, CheckReport, CheckResult
 from aisvc.dataplane import (
-    BUILTIN_PROBES, Answer, Verdict, answer_from_exception, answer_from_status, classify_endpoint, classify_vault,
-    key_header, parse_probe, probe_for,
+    BUILTIN_PROBES, Answer, Verdict, answer_from_exception, answer_from_status, build_pipeline, classify_endpoint,
+    classify_vault, key_header, parse_probe, probe_for, send_probe,
 )
 from aisvc.errors import InputError
+from tests.emulator import AzureEmulator
 
 ENDPOINT = "https://acct.cognitiveservices.azure.com/"
 VAULT = "https://kv.vault.azure.net/"
@@ -145,3 +147,20 @@ def test_report_json_shape() -> None:
 def test_answer_describe_never_needs_the_body() -> None:
     assert Answer(403, "Forbidden", "ForbiddenByRbac").describe() == "403 Forbidden ForbiddenByRbac"
     assert Answer(None, failure="connection", message="refused").describe() == "connection error: refused"
+
+
+def test_pipeline_retries_stop_before_a_backoff_that_would_pass_the_deadline(azure_emulator: AzureEmulator) -> None:
+    """The retry policy's next sleep (1 s, then 2 s) is judged after counting the attempt, not one step behind."""
+    azure_emulator.fail_server(10, status=503)
+    endpoint = azure_emulator.endpoint("OpenAI")
+    started = time.monotonic()
+    deadline = started + 2.5
+    answers: list[Answer] = []
+    client = build_pipeline(endpoint, auth="key", kind="OpenAI", key=azure_emulator.keys["key1"], credential=None,
+                            deadline=deadline, on_attempt=answers.append,
+                            transport_kwargs={"connection_verify": azure_emulator.ca_file})
+    with client:
+        answer = send_probe(client, endpoint, BUILTIN_PROBES["OpenAI"], deadline - started)
+    # The last 503 is reported (not the retry policy's "Response timeout") and the deadline is kept.
+    assert answer.status == 503 and [seen.status for seen in answers] == [503, 503, 503]
+    assert time.monotonic() < deadline
