@@ -14,12 +14,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
 import click
 
+from aisvc.credentials import build_credential, call_limits, transport_kwargs
 from aisvc.dataplane import (
     Answer, AttemptPolicy, AuthMode, Classification, Probe, Verdict, answer_from_exception, build_pipeline,
     classify_endpoint, classify_vault, probe_for, retry_policy, send_probe,
@@ -186,11 +186,6 @@ class CheckContext:
     transport: dict[str, Any]
 
 
-def _call_limits(remaining: float) -> dict[str, float]:
-    limit = max(0.5, remaining)
-    return {"timeout": limit, "connection_timeout": min(10.0, limit), "read_timeout": min(30.0, limit)}
-
-
 def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer, Classification]:
     """The key the apps read: secret keySecretName from the vault, through azure-keyvault-secrets."""
     from azure.core.exceptions import AzureError
@@ -205,7 +200,7 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
 
     def step(remaining: float) -> tuple[Answer, Classification]:
         try:
-            value = client.get_secret(name, **_call_limits(remaining)).value
+            value = client.get_secret(name, **call_limits(remaining)).value
         except ValueError as err:  # the SDK's challenge resource check, before any token is sent
             if "challenge" not in str(err).lower():
                 raise
@@ -277,8 +272,6 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
               timeout: float = DEFAULT_TIMEOUT, probe: str | None = None, verify_challenge_resource: bool = True,
               output: Output | None = None, key_grace: float = DEFAULT_KEY_GRACE) -> CheckReport:
     """Run the post-deploy check; never raises for a failed check (see `.ok`), InputError for bad input."""
-    from aisvc.credentials import build_credential, transport_kwargs
-
     parsed = outputs if isinstance(outputs, StackOutputs) else parse_outputs(dict(outputs))
     if auth not in ("auto", "key", "entra", "both"):
         raise InputError(f"--auth must be auto, key, entra or both, got {auth!r}")
@@ -289,12 +282,13 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
         parsed.require("keyVaultUri", "keySecretName",
                        why="key auth reads the key from Key Vault; local auth is off on this account"
                        if not parsed.local_auth_enabled else "key auth reads the key from Key Vault")
+    checked_probe = probe_for(parsed.kind, probe)
     started = time.monotonic()
-    with ExitStack() as stack:
+    with build_credential() as credential:
         ctx = CheckContext(
-            outputs=parsed, probe=probe_for(parsed.kind, probe), deadline=started + timeout, timeout=timeout,
-            key_grace=key_grace, verify_challenge_resource=verify_challenge_resource, output=output,
-            credential=stack.enter_context(build_credential()), transport=transport_kwargs(),
+            outputs=parsed, probe=checked_probe, deadline=started + timeout, timeout=timeout, key_grace=key_grace,
+            verify_challenge_resource=verify_challenge_resource, output=output, credential=credential,
+            transport=transport_kwargs(),
         )
         return CheckReport(parsed.endpoint, [_run_one(ctx, mode) for mode in modes])
 

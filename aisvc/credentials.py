@@ -74,6 +74,16 @@ def transport_kwargs() -> dict[str, Any]:
     return kwargs
 
 
+def call_limits(remaining: float) -> dict[str, float]:
+    """Per-call keyword arguments for an azure-core call that must end within `remaining` seconds.
+
+    `timeout` is RetryPolicy's absolute limit over all of the call's attempts.
+    """
+    limit = max(0.5, remaining)
+    return {"timeout": limit, "connection_timeout": min(CONNECTION_TIMEOUT_SECONDS, limit),
+            "read_timeout": min(READ_TIMEOUT_SECONDS, limit)}
+
+
 def credential_kwargs() -> dict[str, Any]:
     kwargs = transport_kwargs()
     authority = authority_host()

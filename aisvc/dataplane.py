@@ -30,6 +30,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest
 
+from aisvc.credentials import call_limits
 from aisvc.errors import InputError
 
 AuthMode = Literal["key", "entra"]
@@ -357,10 +358,8 @@ def send_probe(client: PipelineClient, endpoint: str, probe: Probe, remaining: f
     """One probe call (with the pipeline's own retries) limited to `remaining` seconds."""
     headers = {"Content-Type": "application/json"} if probe.body else {}
     request = HttpRequest(probe.method, endpoint + probe.path, content=probe.body, headers=headers)
-    limit = max(0.5, remaining)
     try:
-        response = client.send_request(request, timeout=limit, connection_timeout=min(10.0, limit),
-                                       read_timeout=min(30.0, limit))
+        response = client.send_request(request, **call_limits(remaining))
     except AzureError as err:
         return answer_from_exception(err)
     return answer_from_status(response.status_code, response.text(), response.headers)
