@@ -44,8 +44,20 @@ class CheckResult(Protocol):
 
 RunCheck = Callable[[Mapping[str, Any]], CheckResult]
 AccountKeysFactory = Callable[[Mapping[str, Any]], AccountKeys]
-# Returns the CredentialId tag of the app-facing secret (None: secret has no tag).
-AppSecretTag = Callable[[Mapping[str, Any]], str | None]
+
+
+@dataclass(frozen=True)
+class AppSecret:
+    """The app-facing secret as Key Vault holds it now."""
+
+    value: str
+    tag: str | None  # its CredentialId tag; None when untagged
+
+    def __repr__(self) -> str:  # never let the key reach a log line via repr()
+        return f"AppSecret(value=[secret], tag={self.tag!r})"
+
+
+AppSecretReader = Callable[[Mapping[str, Any]], AppSecret]
 
 
 @dataclass
@@ -105,7 +117,7 @@ class Rotation:
     driver: StackDriver
     account_keys: AccountKeysFactory
     run_check: RunCheck
-    app_secret_tag: AppSecretTag | None = None
+    app_secret: AppSecretReader | None = None
     confirm: Callable[[str], bool] | None = None  # None: --yes was given
     progress: Callable[[str], None] = lambda _line: None
     result: RotationResult = field(init=False)
@@ -175,19 +187,28 @@ class Rotation:
         self.outputs = outputs
         self.result.previous_active_key = self.result.active_key = active
         self.result.regenerated_key = other_key(active)
-        self._check_app_secret_tag(active)
+        self._check_app_secret(active)
 
-    def _check_app_secret_tag(self, active: KeyId) -> None:
-        """Never regenerate the key apps are holding, even if Key Vault drifted from Pulumi's state."""
-        if self.app_secret_tag is None:
+    def _check_app_secret(self, active: KeyId) -> None:
+        """Never regenerate the key apps are holding, even if Key Vault drifted from Pulumi's state.
+
+        The tag alone is not proof: an untagged or hand-written secret may hold
+        either key. So the value itself must be the account's active key.
+        """
+        if self.app_secret is None:
             return
-        tag = self.app_secret_tag(self.outputs)
-        if tag is not None and tag != active:
-            raise InputError(
-                f"the app-facing secret {self.outputs['keySecretName']} is tagged {CREDENTIAL_TAG}={tag} but the "
-                f"stack's activeKey is {active}: Key Vault changed outside Pulumi; run `pulumi up -s {self.stack}` "
-                "to restore it before rotating"
-            )
+        secret = self.app_secret(self.outputs)
+        name = self.outputs["keySecretName"]
+        restore = f"Key Vault changed outside Pulumi; run `pulumi up -s {self.stack}` to restore it before rotating"
+        if secret.tag is not None and secret.tag != active:
+            raise InputError(f"the app-facing secret {name} is tagged {CREDENTIAL_TAG}={secret.tag} but the "
+                             f"stack's activeKey is {active}: {restore}")
+        keys = self.account_keys(self.outputs).list_keys()
+        if secret.value != keys.value(active):
+            held = next((key for key in KEY_IDS if keys.value(key) == secret.value), None)
+            holds = f"holds {held}" if held else "holds neither of the account's keys"
+            raise InputError(f"the app-facing secret {name} {holds}, but the stack's activeKey is {active} and "
+                             f"rotation would regenerate {other_key(active)}: {restore}")
 
     def preview(self) -> None:
         changes = self.driver.pending_changes()

@@ -17,7 +17,7 @@ from aisvc.account_keys import AccountKeys, ArmAccountKeys
 from aisvc.credentials import build_credential, transport_kwargs
 from aisvc.errors import OperationFailed
 from aisvc.output import register_secret
-from aisvc.rotate import CREDENTIAL_TAG
+from aisvc.rotate import CREDENTIAL_TAG, AppSecret
 from aisvc.stack_driver import PulumiStackDriver
 from aisvc.stack_outputs import parse_outputs
 
@@ -27,15 +27,15 @@ CHECK_TIMEOUT_SECONDS = 600.0
 def live_rotation_parts(
     stack: str, project_dir: Path, progress: Callable[[str], None], *, verify_challenge_resource: bool = True,
 ) -> dict[str, Any]:
-    """Keyword arguments for `Rotation` (driver, account_keys, run_check, app_secret_tag)."""
+    """Keyword arguments for `Rotation` (driver, account_keys, run_check, app_secret)."""
     credential = build_credential()
     transport = transport_kwargs()
 
     def account_keys(outputs: Mapping[str, Any]) -> AccountKeys:
         return ArmAccountKeys(str(outputs["accountId"]), credential, **transport)
 
-    def app_secret_tag(outputs: Mapping[str, Any]) -> str | None:
-        return read_credential_tag(outputs, credential, verify_challenge_resource, transport)
+    def app_secret(outputs: Mapping[str, Any]) -> AppSecret:
+        return read_app_secret(outputs, credential, verify_challenge_resource, transport)
 
     def run_check(outputs: Mapping[str, Any]) -> Any:
         from aisvc.check import run_check as check
@@ -45,12 +45,12 @@ def live_rotation_parts(
                      verify_challenge_resource=verify_challenge_resource)
 
     driver = PulumiStackDriver(stack, project_dir, on_output=lambda line: progress(f"      {line}") if line else None)
-    return {"driver": driver, "account_keys": account_keys, "run_check": run_check, "app_secret_tag": app_secret_tag}
+    return {"driver": driver, "account_keys": account_keys, "run_check": run_check, "app_secret": app_secret}
 
 
-def read_credential_tag(outputs: Mapping[str, Any], credential: Any, verify_challenge_resource: bool,
-                        transport: Mapping[str, Any]) -> str | None:
-    """The CredentialId tag of the app-facing secret (needs Key Vault Secrets User; the value is not used)."""
+def read_app_secret(outputs: Mapping[str, Any], credential: Any, verify_challenge_resource: bool,
+                    transport: Mapping[str, Any]) -> AppSecret:
+    """The app-facing secret's value and CredentialId tag (needs Key Vault Secrets User)."""
     client = SecretClient(str(outputs["keyVaultUri"]), credential,
                           verify_challenge_resource=verify_challenge_resource, **transport)
     name = str(outputs["keySecretName"])
@@ -64,4 +64,4 @@ def read_credential_tag(outputs: Mapping[str, Any], credential: Any, verify_chal
         raise OperationFailed(f"could not read the app-facing secret {name}: {type(err).__name__}: "
                               f"{getattr(err, 'message', err)}") from None
     register_secret(secret.value)
-    return (secret.properties.tags or {}).get(CREDENTIAL_TAG)
+    return AppSecret(secret.value or "", (secret.properties.tags or {}).get(CREDENTIAL_TAG))

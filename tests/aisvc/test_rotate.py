@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from aisvc import rotate as rotate_module
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, OperationFailed
-from aisvc.rotate import ACTIVE_KEY_CONFIG, Rotation, RotationResult, report
+from aisvc.rotate import ACTIVE_KEY_CONFIG, AppSecret, Rotation, RotationResult, report
 from tests.fakes.rotation import (
     CREDENTIAL_TAG, SECRET_NAMES, FakeCheckReport, MemoryAccount, MemoryVault, ProgramStackDriver, memory_outputs,
 )
@@ -45,14 +45,14 @@ class World:
         view = self.vault.get(CURRENT)
         return view[0] if view else None
 
-    def app_tag(self, _outputs: Any) -> str | None:
-        view = self.vault.get(CURRENT)
-        return view[1].get(CREDENTIAL_TAG) if view else None
+    def app_secret_now(self, _outputs: Any) -> AppSecret:
+        value, tags = self.vault.get(CURRENT)
+        return AppSecret(value, tags.get(CREDENTIAL_TAG))
 
     def rotation(self, **overrides: Any) -> Rotation:
         parts: dict[str, Any] = dict(
             stack="dev", driver=self.driver, account_keys=lambda _outputs: self.account, run_check=self.run_check,
-            app_secret_tag=self.app_tag, confirm=None, progress=self.progress.append,
+            app_secret=self.app_secret_now, confirm=None, progress=self.progress.append,
         )
         parts.update(overrides)
         return Rotation(**parts)
@@ -164,6 +164,18 @@ def test_refuses_when_the_app_secret_tag_disagrees(world: World) -> None:
     result = world.rotation(driver=world.driver).run()
     assert_nothing_changed(world, result, keys)
     assert "tagged CredentialId=key2" in result.error
+
+
+@pytest.mark.parametrize("held, expected", [("key2", "holds key2"), (None, "holds neither of the account's keys")])
+def test_refuses_when_an_untagged_app_secret_holds_another_value(world: World, held: str | None,
+                                                                   expected: str) -> None:
+    # Written by hand (no tag): rotation must look at the value, or it would regenerate the key apps hold.
+    world.vault.set(CURRENT, world.account.keys[held] if held else "not-a-key-of-this-account", {})
+    keys = dict(world.account.keys)
+    result = world.rotation().run()
+    assert_nothing_changed(world, result, keys)
+    assert expected in result.error and "would regenerate key2" in result.error
+    assert all(value not in result.error for value in keys.values())
 
 
 def test_declined_confirmation_changes_nothing(world: World) -> None:
@@ -317,7 +329,7 @@ def test_command_refuses_without_yes_when_not_interactive(monkeypatch: pytest.Mo
 
 def test_command_runs_with_fakes_and_prints_json(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     parts = dict(driver=world.driver, account_keys=lambda _o: world.account, run_check=world.run_check,
-                 app_secret_tag=world.app_tag)
+                 app_secret=world.app_secret_now)
     monkeypatch.setattr(rotate_module, "_live_parts", lambda *args: parts)
     result = CliRunner().invoke(rotate_module.rotate_command, ["--stack", "dev", "--yes", "--json"])
     assert result.exit_code == EXIT_OK, result.output

@@ -20,7 +20,7 @@ from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
 
 from aisvc.account_keys import ArmAccountKeys
-from aisvc.rotate import Rotation
+from aisvc.rotate import AppSecret, Rotation
 from tests.emulator import AzureEmulator
 from tests.fakes.rotation import CREDENTIAL_TAG, SECRET_NAMES, ProgramStackDriver, SecretView
 
@@ -94,6 +94,12 @@ def vault_view(client: SecretClient) -> Any:
     return get
 
 
+def _value_and_tag(view: SecretView) -> tuple[str, str | None]:
+    assert view is not None, "the app-facing secret exists"
+    value, tags = view
+    return value, tags.get(CREDENTIAL_TAG)
+
+
 def vault_writer(client: SecretClient) -> Any:
     def set_(name: str, value: str, tags: Mapping[str, str]) -> None:
         client.set_secret(name, value, tags=dict(tags) or None, content_type="text/plain")
@@ -128,7 +134,7 @@ def rotation_world(azure_emulator: AzureEmulator, emulator_env: dict[str, str]) 
             account_keys=lambda outputs: ArmAccountKeys(outputs["accountId"], credential,
                                                         connection_verify=emulator.ca_file),
             run_check=real_check,
-            app_secret_tag=lambda outputs: vault_view(vault)(outputs["keySecretName"])[1].get(CREDENTIAL_TAG),
+            app_secret=lambda outputs: AppSecret(*_value_and_tag(vault_view(vault)(outputs["keySecretName"]))),
         )
 
     yield emulator, driver, rotation
@@ -183,9 +189,22 @@ def test_regenerate_failing_at_arm_leaves_apps_working(rotation_world: Any) -> N
     emulator, _driver, rotation = rotation_world
     keys_before = emulator.keys
     broken = rotation()
-    # ARM answers 404 ResourceNotFound for an account it does not know.
-    broken.account_keys = lambda outputs: ArmAccountKeys(  # type: ignore[assignment]
-        outputs["accountId"] + "-gone", credential_for(emulator), connection_verify=emulator.ca_file)
+    credential = credential_for(emulator)
+
+    class RegenerateGoesAstray:
+        """Lists the real account's keys (the preflight), regenerates on an account ARM does not know (404)."""
+
+        def __init__(self, outputs: Any) -> None:
+            self.real = ArmAccountKeys(outputs["accountId"], credential, connection_verify=emulator.ca_file)
+            self.gone = ArmAccountKeys(outputs["accountId"] + "-gone", credential, connection_verify=emulator.ca_file)
+
+        def list_keys(self) -> Any:
+            return self.real.list_keys()
+
+        def regenerate(self, key: Any) -> Any:
+            return self.gone.regenerate(key)
+
+    broken.account_keys = RegenerateGoesAstray  # type: ignore[assignment]
 
     result = broken.run()
 
