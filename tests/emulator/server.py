@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 KEY_HEADER_BY_KIND = {"OpenAI": "api-key"}
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 LANGUAGE_KINDS = ("AIServices", "CognitiveServices", "TextAnalytics")
+# The api-version of each probe call in azure-wire.md; any other is answered like an unknown path.
+PROBE_API_VERSIONS = {"language/:analyze-text": "2023-04-01", "openai/models": "2024-10-21",
+                      "documentintelligence/info": "2024-11-30"}
 DEFAULT_SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
 WRONG_KEY_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
@@ -269,6 +272,8 @@ class VaultRoutes:
 def _probe_success(kind: str, request: Request) -> Reply | None:
     """The success answer for the kind's probe call, or None when the path is not the probe."""
     path = request.path.lstrip("/")
+    if path in PROBE_API_VERSIONS and request.query.get("api-version") != PROBE_API_VERSIONS[path]:
+        return None
     if kind in LANGUAGE_KINDS and request.method == "POST" and path == "language/:analyze-text":
         body = request.json()
         if not isinstance(body, dict) or body.get("kind") != "LanguageDetection":

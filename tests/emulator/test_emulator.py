@@ -224,6 +224,16 @@ def test_key_with_local_auth_disabled_is_authentication_type_disabled(azure_emul
     assert probe(azure_emulator, "AIServices", bearer(azure_emulator)).status_code == 200
 
 
+@pytest.mark.parametrize("kind", [kind for kind, (_, path, _) in PROBES.items() if "api-version" in path])
+def test_probe_with_another_api_version_is_not_served(azure_emulator: AzureEmulator, kind: str) -> None:
+    method, path, body = PROBES[kind]
+    url = azure_emulator.endpoint(kind) + path.replace("api-version=", "api-version=1999-")
+    response = requests.request(method, url, json=body, headers=key_headers(azure_emulator, kind),
+                                verify=azure_emulator.ca_file, timeout=5)
+    assert response.status_code == 404 and error_code(response) == "404"
+    assert probe(azure_emulator, kind, key_headers(azure_emulator, kind)).status_code == 200
+
+
 @pytest.mark.parametrize(("mode", "message"), [
     ("ip", "Access denied due to Virtual Network/Firewall rules."),
     ("public-disabled", "Public access is disabled. Please configure private endpoint."),
