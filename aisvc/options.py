@@ -11,9 +11,8 @@ from aisvc.output import configure_logging
 F = Callable[..., Any]
 
 
-def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def _set_debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
-        ctx.ensure_object(dict)["debug"] = True
         os.environ["AISVC_DEBUG"] = "1"
         # The group set logging up before this subcommand's options were parsed.
         configure_logging(debug=True)
