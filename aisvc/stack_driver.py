@@ -80,6 +80,9 @@ class PulumiStackDriver:
         self._on_output = on_output
         if not (self.work_dir / "Pulumi.yaml").is_file():
             raise InputError(f"no Pulumi.yaml in {self.work_dir}: run aisvc rotate from the project directory")
+        # The rotation's preview and up hold the same promises as a deploy: the project's policy pack.
+        pack = self.work_dir / "policy"
+        self._policy_packs = [str(pack)] if (pack / "PulumiPolicy.yaml").is_file() else None
         options = auto.LocalWorkspaceOptions(pulumi_command=pulumi_command, env_vars=dict(env_vars or {}))
         try:
             self._stack = auto.select_stack(stack_name=stack_name, work_dir=str(self.work_dir), opts=options)
@@ -115,14 +118,14 @@ class PulumiStackDriver:
 
     def pending_changes(self) -> dict[str, int]:
         try:
-            result = self._stack.preview(on_output=self._on_output, color="never")
+            result = self._stack.preview(on_output=self._on_output, color="never", policy_packs=self._policy_packs)
         except self._auto.CommandError as err:
             raise _command_error("preview", err) from None
         return changes_from_summary(result.change_summary)
 
     def up(self) -> dict[str, Any]:
         try:
-            result = self._stack.up(on_output=self._on_output, color="never")
+            result = self._stack.up(on_output=self._on_output, color="never", policy_packs=self._policy_packs)
         except self._auto.CommandError as err:
             raise _command_error("up", err) from None
         return {name: output.value for name, output in result.outputs.items()}

@@ -112,6 +112,18 @@ def test_up_applies_and_returns_new_outputs(fake: FakePulumi) -> None:
     assert driver.pending_changes() == {}
 
 
+def test_preview_and_up_run_the_projects_policy_pack(fake: FakePulumi) -> None:
+    pack = fake.project / "policy"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    driver = fake.driver()
+    driver.pending_changes()
+    driver.up()
+    for verb in ("preview", "up"):
+        call = next(call for call in fake.calls() if verb in call)
+        assert call[call.index("--policy-pack") + 1] == str(pack), call
+
+
 @pytest.mark.parametrize("step", ["preview", "up", "config set"])
 def test_cli_failures_become_one_line_operation_failed(fake: FakePulumi, step: str) -> None:
     fake.update_stack(fail={step: "the provider said no"})
