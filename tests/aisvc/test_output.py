@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 
-from aisvc.output import REDACTED, RedactingFilter, redact, register_secret
+from aisvc.output import REDACTED, RedactingFormatter, redact, register_secret
 
 
 def test_a_secret_is_redacted_also_in_its_escaped_repr_form() -> None:
@@ -15,7 +16,12 @@ def test_a_secret_is_redacted_also_in_its_escaped_repr_form() -> None:
     assert redact(message).endswith(f"'{REDACTED}'")
 
 
-def test_log_records_are_redacted() -> None:
+def test_log_lines_are_redacted_traceback_included() -> None:
     register_secret("log-secret-value-1234")
-    record = logging.LogRecord("azure", logging.INFO, __file__, 1, "sent %s", ("log-secret-value-1234",), None)
-    assert RedactingFilter().filter(record) and record.getMessage() == f"sent {REDACTED}"
+    try:
+        raise ValueError("refused header value 'log-secret-value-1234'")
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("azure", logging.WARNING, __file__, 1, "sent %s", ("log-secret-value-1234",), exc_info)
+    line = RedactingFormatter("%(message)s").format(record)
+    assert line.startswith(f"sent {REDACTED}\nTraceback") and "log-secret-value-1234" not in line
