@@ -222,8 +222,13 @@ def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
 
 # --- Azure sign-in: OIDC only -------------------------------------------------
 
-def test_oidc_permissions_at_workflow_level(workflow: dict[str, Any]) -> None:
-    assert workflow["permissions"] == {"contents": "read", "id-token": "write"}
+def test_oidc_token_only_for_jobs_that_sign_in_to_azure(workflow: dict[str, Any]) -> None:
+    # The test job runs pull-request code: it must not be able to mint an Azure token.
+    assert workflow["permissions"] == {"contents": "read"}
+    assert "permissions" not in workflow["jobs"]["test"]
+    for job in ("preview", "deploy"):
+        assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}, job
+    assert workflow["jobs"]["rotate"]["permissions"]["id-token"] == "write"
 
 
 def test_provider_uses_oidc_with_ids_from_variables(workflow: dict[str, Any]) -> None:
