@@ -32,6 +32,7 @@ from azure.core.rest import HttpRequest
 
 from aisvc.credentials import call_limits
 from aisvc.errors import InputError
+from aisvc.output import redact
 
 AuthMode = Literal["key", "entra"]
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -118,11 +119,11 @@ def _error_fields(text: str) -> tuple[str | None, str | None, str]:
     try:
         error = json.loads(text).get("error")
     except (ValueError, AttributeError):
-        return None, None, text[:200]
+        return None, None, redact(text)[:200]
     if isinstance(error, dict):
         inner = error.get("innererror") or {}
         return error.get("code"), inner.get("code") if isinstance(inner, dict) else None, str(error.get("message", ""))
-    return (str(error) if error else None), None, text[:200]
+    return (str(error) if error else None), None, redact(text)[:200]
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -171,7 +172,8 @@ def _caused_by_tls(err: BaseException) -> bool:
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    flat = " ".join(text.split())
+    # Redact before cutting: a secret cut in two would no longer match at output time.
+    flat = " ".join(redact(text).split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 

@@ -13,6 +13,7 @@ from aisvc.dataplane import (
     classify_vault, key_header, parse_probe, probe_for, send_probe,
 )
 from aisvc.errors import InputError
+from aisvc.output import register_secret
 from tests.emulator import AzureEmulator
 
 ENDPOINT = "https://acct.cognitiveservices.azure.com/"
@@ -91,6 +92,15 @@ def test_credential_failure_is_definitive() -> None:
     answer = answer_from_exception(ClientAuthenticationError(message="DefaultAzureCredential failed\n\tmore"))
     assert answer.failure == "auth" and "\n" not in answer.message
     assert classify_vault(answer, vault_url=VAULT, secret_name="s").verdict is Verdict.DEFINITIVE
+
+
+def test_a_secret_is_redacted_before_a_long_message_is_cut() -> None:
+    secret = "cut-secret-0123456789abcdef"
+    register_secret(secret)
+    answer = answer_from_exception(ServiceRequestError("x" * 385 + secret))
+    assert len(answer.message) <= 400 and secret[:8] not in answer.message
+    body = "y" * 190 + secret
+    assert secret[:8] not in answer_from_status(500, body, {}).message
 
 
 def test_key_headers_per_kind() -> None:
