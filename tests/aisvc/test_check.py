@@ -350,7 +350,8 @@ def test_stack_reads_pulumi_stack_output(azure_emulator: AzureEmulator, tmp_path
     fake.chmod(0o755)
     env = {**azure_emulator.env(), "PATH": str(tmp_path)}
     run = aisvc_check(azure_emulator, "--stack", "prod", "--json", env=env)
-    assert run.code == 0, run.stderr and run.report["ok"] is True
+    assert run.code == 0, run.stderr
+    assert run.report["ok"] is True
 
 
 def test_debug_logging_keeps_secrets_out(azure_emulator: AzureEmulator) -> None:
