@@ -366,8 +366,7 @@ class ArmRoutes:
     def __call__(self, request: Request) -> Reply:
         token = request.bearer()
         if not token or self.state.token_scope(token) != ARM_SCOPE:
-            raise azure_error(401, "AuthenticationFailed" if token else "AuthenticationFailed",
-                              "Authentication failed. The 'Authorization' header is missing or invalid.",
+            raise azure_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.",
                               headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
                                                            'error="invalid_token"'},
                               auth="bearer" if token else "none")
@@ -420,15 +419,13 @@ class AzureEmulator:
         self.state = EmulatorState()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.certs.cert_file, self.certs.key_file)
+        self._arm_routes = ArmRoutes(self.state, self.endpoint)
         self._servers = {
             "entra": _Server("entra", EntraRoutes(self.state, lambda: self.authority_host), self.state, context),
             "vault": _Server("vault", VaultRoutes(self.state, lambda: self.vault_url), self.state, context),
             "ai": _Server("ai", AiRoutes(self.state), self.state, context),
-            "arm": None,
+            "arm": _Server("arm", self._arm_routes, self.state, context),
         }
-        arm_routes = ArmRoutes(self.state, self.endpoint)
-        self._servers["arm"] = _Server("arm", arm_routes, self.state, context)
-        self._arm_routes = arm_routes
         self._threads: list[threading.Thread] = []
         self.sync_key_secrets()
 
