@@ -366,7 +366,8 @@ class ArmRoutes:
     def __call__(self, request: Request) -> Reply:
         token = request.bearer()
         if not token or self.state.token_scope(token) != ARM_SCOPE:
-            raise azure_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.",
+            raise azure_error(401, "AuthenticationFailed",
+                              "Authentication failed. The 'Authorization' header is missing or invalid.",
                               headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
                                                            'error="invalid_token"'},
                               auth="bearer" if token else "none")
