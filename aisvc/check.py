@@ -163,7 +163,7 @@ def until_ready(step: Step, *, deadline: float, timeout: float, progress: Progre
             return answer, verdict
         remaining = deadline - time.monotonic()
         retry_after = answer.retry_after or 0.0
-        if remaining <= 0.05 or retry_after > remaining:
+        if remaining <= 0 or retry_after > remaining:
             return answer, Classification(Verdict.DEFINITIVE, f"timed out after {timeout:g} s; last answer "
                                                               f"{answer.describe()}: {verdict.reason}")
         wait = min(max(backoff.next(), retry_after), remaining)

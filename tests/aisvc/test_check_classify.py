@@ -7,9 +7,9 @@ import time
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
-from aisvc.check import BACKOFF_CAP, BACKOFF_FIRST, Backoff, CheckReport, CheckResult
+from aisvc.check import BACKOFF_CAP, BACKOFF_FIRST, Backoff, CheckReport, CheckResult, Progress, until_ready
 from aisvc.dataplane import (
-    BUILTIN_PROBES, Answer, Verdict, answer_from_exception, answer_from_status, build_pipeline, classify_endpoint,
+    BUILTIN_PROBES, Answer, Classification, Verdict, answer_from_exception, answer_from_status, build_pipeline, classify_endpoint,
     classify_vault, key_header, parse_probe, probe_for, send_probe,
 )
 from aisvc.errors import InputError
@@ -141,6 +141,22 @@ def test_backoff_stays_proportional_to_the_time_waited_and_is_capped() -> None:
         spent += wait + 0.1
     # ... and it does not hammer: about a hundred attempts in ten minutes.
     assert 60 <= len(waits) <= 130
+
+
+def test_readiness_loop_keeps_trying_until_the_deadline_has_passed() -> None:
+    """'timed out after T s' means T s were spent: a slow answer that leaves 30 ms gets one more try."""
+    deadline = time.monotonic() + 1.0
+    calls: list[float] = []
+
+    def step(remaining: float) -> tuple[Answer, Classification]:
+        calls.append(remaining)
+        if len(calls) == 1:
+            time.sleep(max(0.0, remaining - 0.03))
+        return Answer(503), Classification(Verdict.TRANSIENT, "busy")
+
+    _, verdict = until_ready(step, deadline=deadline, timeout=1.0, progress=Progress(None, "key"))
+    assert verdict.verdict is Verdict.DEFINITIVE and verdict.reason.startswith("timed out after 1 s")
+    assert len(calls) == 2 and time.monotonic() >= deadline
 
 
 def test_report_json_shape() -> None:
