@@ -12,6 +12,7 @@ once with what to fix), all bounded by --timeout. See docs/check.md.
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 import re
 import time
 from dataclasses import dataclass, field
@@ -270,8 +271,12 @@ def _modes(auth: AuthChoice, outputs: StackOutputs) -> list[AuthMode]:
 
 def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "auto",
               timeout: float = DEFAULT_TIMEOUT, probe: str | None = None, verify_challenge_resource: bool = True,
-              output: Output | None = None, key_grace: float = DEFAULT_KEY_GRACE) -> CheckReport:
-    """Run the post-deploy check; never raises for a failed check (see `.ok`), InputError for bad input."""
+              output: Output | None = None, key_grace: float = DEFAULT_KEY_GRACE,
+              credential: Any | None = None) -> CheckReport:
+    """Run the post-deploy check; never raises for a failed check (see `.ok`), InputError for bad input.
+
+    `credential`: a token credential to share (e.g. rotation's); by default one is built and closed here.
+    """
     parsed = outputs if isinstance(outputs, StackOutputs) else parse_outputs(dict(outputs))
     if auth not in ("auto", "key", "entra", "both"):
         raise InputError(f"--auth must be auto, key, entra or both, got {auth!r}")
@@ -284,10 +289,10 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
                        if not parsed.local_auth_enabled else "key auth reads the key from Key Vault")
     checked_probe = probe_for(parsed.kind, probe)
     started = time.monotonic()
-    with build_credential() as credential:
+    with nullcontext(credential) if credential is not None else build_credential() as active_credential:
         ctx = CheckContext(
             outputs=parsed, probe=checked_probe, deadline=started + timeout, timeout=timeout, key_grace=key_grace,
-            verify_challenge_resource=verify_challenge_resource, output=output, credential=credential,
+            verify_challenge_resource=verify_challenge_resource, output=output, credential=active_credential,
             transport=transport_kwargs(),
         )
         return CheckReport(parsed.endpoint, [_run_one(ctx, mode) for mode in modes])

@@ -317,11 +317,11 @@ def _verify_challenge_resource() -> bool:
     return os.environ.get("AISVC_NO_VERIFY_CHALLENGE_RESOURCE") != "1"
 
 
-def _live_parts(stack: str, project_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
+def _live_parts(stack: str, project_dir: Path, output: Any) -> dict[str, Any]:
     """Automation API, ARM and Key Vault clients: imported here so --help stays fast."""
     from aisvc.rotation_parts import live_rotation_parts
 
-    return live_rotation_parts(stack, project_dir, progress, verify_challenge_resource=_verify_challenge_resource())
+    return live_rotation_parts(stack, project_dir, output, verify_challenge_resource=_verify_challenge_resource())
 
 
 @click.command("rotate")
@@ -342,7 +342,7 @@ def rotate_command(stack: str, yes: bool, project_dir: Path, json_mode: bool, pl
     try:
         if not yes and not _interactive():
             raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
-        parts = _live_parts(stack, project_dir, output.progress)
+        parts = _live_parts(stack, project_dir, output)
     except AisvcError as err:  # before any step: still one JSON document with --json
         report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
         return

@@ -8,7 +8,7 @@ fake CLI, ARM and Key Vault against the local emulator).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
@@ -16,7 +16,7 @@ from azure.keyvault.secrets import SecretClient
 from aisvc.account_keys import AccountKeys, ArmAccountKeys
 from aisvc.credentials import build_credential, transport_kwargs
 from aisvc.errors import OperationFailed
-from aisvc.output import register_secret
+from aisvc.output import Output, register_secret
 from aisvc.rotate import CREDENTIAL_TAG, AppSecret
 from aisvc.stack_driver import PulumiStackDriver
 from aisvc.stack_outputs import parse_outputs
@@ -25,9 +25,13 @@ CHECK_TIMEOUT_SECONDS = 600.0
 
 
 def live_rotation_parts(
-    stack: str, project_dir: Path, progress: Callable[[str], None], *, verify_challenge_resource: bool = True,
+    stack: str, project_dir: Path, output: Output, *, verify_challenge_resource: bool = True,
 ) -> dict[str, Any]:
-    """Keyword arguments for `Rotation` (driver, account_keys, run_check, app_secret)."""
+    """Keyword arguments for `Rotation` (driver, account_keys, run_check, app_secret).
+
+    One credential serves ARM, Key Vault and the check, so tokens are fetched once;
+    the check shows its progress (waits of up to minutes) like `aisvc check`.
+    """
     credential = build_credential()
     transport = transport_kwargs()
 
@@ -42,9 +46,10 @@ def live_rotation_parts(
 
         parsed = parse_outputs(dict(outputs), f"stack {stack} outputs after pulumi up")
         return check(parsed, auth="auto", timeout=CHECK_TIMEOUT_SECONDS,
-                     verify_challenge_resource=verify_challenge_resource)
+                     verify_challenge_resource=verify_challenge_resource, output=output, credential=credential)
 
-    driver = PulumiStackDriver(stack, project_dir, on_output=lambda line: progress(f"      {line}") if line else None)
+    driver = PulumiStackDriver(stack, project_dir,
+                               on_output=lambda line: output.progress(f"      {line}") if line else None)
     return {"driver": driver, "account_keys": account_keys, "run_check": run_check, "app_secret": app_secret}
 
 

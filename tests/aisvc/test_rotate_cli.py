@@ -58,6 +58,9 @@ def test_rotate_json_end_to_end(azure_emulator: AzureEmulator, fake: FakePulumi)
     config = yaml.safe_load(fake.stack_file.read_text())["config"]
     assert config["ai-services:secrets"] == {"activeKey": "key2"}
     assert "[1/6]" in done.stderr and "[6/6]" in done.stderr  # progress goes to stderr
+    # One credential serves ARM, Key Vault and the check: one token per scope (ARM, Key Vault),
+    # plus the two the stand-in `pulumi up` (another process) fetches for the same scopes.
+    assert len(azure_emulator.requests(role="entra", method="POST")) == 2 + 2
     assert_no_secret_printed(azure_emulator, done.stdout, done.stderr)
 
 
