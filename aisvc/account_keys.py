@@ -15,7 +15,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
@@ -33,8 +33,9 @@ from azure.core.rest import HttpRequest
 
 from aisvc.errors import InputError, OperationFailed
 from aisvc.output import register_secret
+from aisvc.stack_outputs import CredentialId
 
-KeyId = Literal["key1", "key2"]
+KeyId = CredentialId  # the account's two keys, as the stack's activeKey names them
 KEY_IDS: tuple[KeyId, KeyId] = ("key1", "key2")
 
 ARM_ENDPOINT_ENV = "AISVC_ARM_ENDPOINT"
