@@ -205,10 +205,15 @@ def _transport_failure(answer: Answer, host: str) -> Classification:
     return Classification(Verdict.DEFINITIVE, f"request to {host} failed: {answer.message}")
 
 
-def _throttle_or_server(answer: Answer) -> Classification | None:
+def _common(answer: Answer, host: str, success: str) -> Classification | None:
+    """What every service answers alike: no answer, success, throttling, 5xx; None for the rest."""
+    if answer.status is None:
+        return _transport_failure(answer, host)
+    if 200 <= answer.status < 300:
+        return Classification(Verdict.OK, success)
     if answer.status in (408, 429):
         return Classification(Verdict.TRANSIENT, f"throttled ({answer.status}); waiting as Retry-After asks")
-    if answer.status is not None and answer.status >= 500:
+    if answer.status >= 500:
         return Classification(Verdict.TRANSIENT, f"service error {answer.describe()}: {answer.message}")
     return None
 
@@ -216,14 +221,9 @@ def _throttle_or_server(answer: Answer) -> Classification | None:
 def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint: str, secret_name: str | None,
                       key_grace_over: bool) -> Classification:
     """An answer from the AI services endpoint (azure-wire.md, "Error answers")."""
-    host = urlsplit(endpoint).netloc
-    if answer.status is None:
-        return _transport_failure(answer, host)
-    if 200 <= answer.status < 300:
-        return Classification(Verdict.OK, f"{probe.describe()} answered {answer.status}")
-    other = _throttle_or_server(answer)
-    if other:
-        return other
+    common = _common(answer, urlsplit(endpoint).netloc, f"{probe.describe()} answered {answer.status}")
+    if common:
+        return common
     text = f"{answer.code or ''} {answer.message}"
     if answer.status == 404 and any(marker in text for marker in UNMAPPED_MARKERS):
         return Classification(Verdict.TRANSIENT, "the custom subdomain does not map to the account yet (404); "
@@ -259,13 +259,9 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
 def classify_vault(answer: Answer, *, vault_url: str, secret_name: str) -> Classification:
     """An answer from Key Vault reading the key secret (azure-wire.md, "Key Vault")."""
     host = urlsplit(vault_url).netloc
-    if answer.status is None:
-        return _transport_failure(answer, host)
-    if 200 <= answer.status < 300:
-        return Classification(Verdict.OK, f"read secret {secret_name}")
-    other = _throttle_or_server(answer)
-    if other:
-        return other
+    common = _common(answer, host, f"read secret {secret_name}")
+    if common:
+        return common
     if answer.status == 403 and answer.inner_code == "ForbiddenByRbac":
         return Classification(Verdict.TRANSIENT, f"Key Vault denies reading {secret_name} (403 ForbiddenByRbac): "
                                                  "the calling identity needs Key Vault Secrets User on the vault; "
