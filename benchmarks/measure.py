@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -73,10 +72,6 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, 
     slope, intercept = statistics.linear_regression(xs, ys)
     r = statistics.correlation(xs, ys) if len(set(ys)) > 1 else 1.0
     return slope, intercept, r * r
-
-
-def venv_python() -> str:
-    return sys.executable
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
