@@ -9,13 +9,14 @@ import os
 import pulumi
 from pulumi_azure_native import authorization
 
-from components import naming
+from aisvc.config import naming
+from aisvc.config.settings import SettingsError, load
+
 from components.account import AiServicesAccount, AiServicesAccountArgs
 from components.key_export import KeyExport, KeyExportArgs
 from components.key_vault import ExistingVault, KeyVault, KeyVaultArgs
 from components.resource_group import ResourceGroup, ResourceGroupArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, deployer_principal_type, grants_for
-from components.settings import SettingsError, load
 
 try:
     settings = load()

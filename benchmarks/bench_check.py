@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from measure import ROOT, median, run_process, table
 
 sys.path.insert(0, str(ROOT))
-from tests.emulator import AzureEmulator  # noqa: E402 - benchmarks run from benchmarks/
+from tests.support.emulator import AzureEmulator  # noqa: E402 - benchmarks run from benchmarks/
 
 DELAYS = (2.0, 10.0, 30.0)
 KEY_GRACE = 15.0

@@ -15,7 +15,7 @@ import pulumi
 from pulumi_azure_native import cognitiveservices
 
 from components.locks import do_not_delete_lock
-from components.settings import ModelDeployment, NetworkAcls
+from aisvc.config.settings import ModelDeployment, NetworkAcls
 
 
 @dataclass(frozen=True)

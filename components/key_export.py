@@ -18,9 +18,10 @@ from typing import Mapping, Optional
 import pulumi
 from pulumi_azure_native import cognitiveservices, keyvault
 
-from components.settings import SecretNames
+from aisvc.config.settings import SecretNames
+from aisvc.contract import CREDENTIAL_ID_TAG
 
-CREDENTIAL_TAG = "CredentialId"
+
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class KeyExport(pulumi.ComponentResource):
         self.key2 = self._secret(f"{name}-key2", names.key2_name, self.key_values["key2"], args, {})
         self.current = self._secret(
             f"{name}-current", names.current_name, self.key_values[names.active_key], args,
-            {CREDENTIAL_TAG: names.active_key},
+            {CREDENTIAL_ID_TAG: names.active_key},
         )
         self.register_outputs({
             "key1SecretName": self.key1.name,

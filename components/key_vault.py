@@ -14,7 +14,7 @@ import pulumi
 from pulumi_azure_native import keyvault
 
 from components.locks import do_not_delete_lock
-from components.settings import NetworkAcls
+from aisvc.config.settings import NetworkAcls
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,12 @@ from typing import Iterable, Literal, Mapping, Optional
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.naming import role_assignment_name, role_definition_id
-from components.settings import Settings
+from aisvc.config.settings import Settings
+from aisvc.contract import (
+    COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER, ROLE_SLUGS, role_assignment_name,
+    role_definition_id,
+)
 
-KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-COGNITIVE_SERVICES_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
-COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
-ROLE_LABELS = {
-    KEY_VAULT_SECRETS_USER: "kv-secrets-user",
-    COGNITIVE_SERVICES_USER: "cog-user",
-    COGNITIVE_SERVICES_OPENAI_USER: "cog-openai-user",
-}
 
 Target = Literal["vault", "account"]
 
@@ -120,7 +115,7 @@ class RoleAssignments(pulumi.ComponentResource):
             (args.vault_id, args.vault_id_text) if grant.target == "vault" else (args.account_id, args.account_id_text)
         )
         return authorization.RoleAssignment(
-            f"{name}-{grant.target}-{ROLE_LABELS[grant.role]}-{grant.principal_id}",
+            f"{name}-{grant.target}-{ROLE_SLUGS[grant.role]}-{grant.principal_id}",
             role_assignment_name=role_assignment_name(scope_text, grant.role, grant.principal_id),
             scope=scope,
             role_definition_id=role_definition_id(args.subscription_id, grant.role),

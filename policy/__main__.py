@@ -36,10 +36,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-try:  # imported as policy.__main__ from the repo root
-    from . import rules
-except ImportError:  # run by Pulumi: the pack directory itself is on sys.path
-    import rules  # type: ignore[no-redef]
+# The rules live in the installed aisvc package (the pack runs in the project's .venv),
+# so `aisvc plan` and `pulumi preview --policy-pack policy` judge by the same code.
+import aisvc.policy as rules
 
 PACK_NAME = "ai-services-policy"
 

@@ -11,7 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.emulator import AzureEmulator  # noqa: E402 - needs the repo root on sys.path
+from tests.support.emulator import AzureEmulator  # noqa: E402 - needs the repo root on sys.path
 
 
 @pytest.fixture
@@ -28,3 +28,6 @@ def emulator_env(azure_emulator: AzureEmulator, monkeypatch: pytest.MonkeyPatch)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+# The Pulumi mock engine (`engine` fixture) for the program's and the config's tests.
+pytest_plugins = ["tests.support.mock_engine"]

@@ -8,12 +8,12 @@ import pytest
 
 from aisvc.plan import FAKE_CLIENT, FAKE_KEYS
 from components.key_export import KeyExport, KeyExportArgs
-from components.naming import role_assignment_name, unique_suffix
-from components.role_assignments import (
-    COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER,
+from aisvc.config.naming import unique_suffix
+from aisvc.contract import (
+    COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER, role_assignment_name,
 )
-from components.settings import SecretNames
-from tests.components.conftest import Engine, resolve, stack_outputs
+from aisvc.config.settings import SecretNames
+from tests.support.mock_engine import Engine, resolve, stack_outputs
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 VAULT = "azure-native:keyvault:Vault"

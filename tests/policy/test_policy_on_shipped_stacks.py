@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from policy import rules
+import aisvc.policy as rules
 
 ROOT = Path(__file__).resolve().parents[2]
 

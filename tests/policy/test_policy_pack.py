@@ -20,8 +20,8 @@ import pulumi_policy
 from pulumi_policy import policy as policy_sdk
 
 import policy.__main__ as pack
-from policy import rules
-from tests.policy.factories import KEY1, VAULT_ID, role_id
+import aisvc.policy as rules
+from tests.support.policy_factories import KEY1, VAULT_ID, role_id
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -102,7 +102,7 @@ def test_policy_pack_constructor_serves_and_returns_when_stopped(monkeypatch: py
     assert port.isdigit() and int(port) > 0
 
 
-def test_pack_module_imports_rules_when_run_from_its_own_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pack_module_runs_from_its_own_directory_with_the_installed_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pulumi runs the pack with policy/ on sys.path and no parent package.
     pack_dir = Path(pack.__file__).parent
     monkeypatch.syspath_prepend(str(pack_dir))
@@ -111,7 +111,8 @@ def test_pack_module_imports_rules_when_run_from_its_own_directory(monkeypatch: 
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.rules.__name__ == "rules"
+    # The rules come from the installed aisvc package, the same code `aisvc plan` runs.
+    assert module.rules.__name__ == "aisvc.policy"
     assert len(module.build_policies()) == len(rules.SPECS)
 
 

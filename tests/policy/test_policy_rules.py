@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from policy import rules
-from tests.policy.factories import (
+import aisvc.policy as rules
+from tests.support.policy_factories import (
     ACCOUNT_ID, DROP, KEY1, RG, SUB, VAULT_ID, account, assignment, compliant_resources, outputs, secret, stack_root,
     vault,
 )
@@ -97,13 +97,13 @@ def test_unknown_values_are_never_reported() -> None:
 
 # --- AI services account --------------------------------------------------
 
-@pytest.mark.parametrize("subdomain", [DROP, "", None, "-bad", "bad-", "a" * 65, "has_underscore", "a"])
+@pytest.mark.parametrize("subdomain", [DROP, "", None, "-bad", "bad-", "a" * 64, "has_underscore", "a"])
 def test_account_needs_a_valid_custom_subdomain(subdomain: object) -> None:
     violation = only(run(account(customSubDomainName=subdomain)))
     assert (violation.policy, violation.level) == ("cognitiveservices-custom-subdomain", rules.MANDATORY)
 
 
-@pytest.mark.parametrize("subdomain", ["ab", "aisvc-dev-1a2b3c", "A1", "a" * 64])
+@pytest.mark.parametrize("subdomain", ["ab", "aisvc-dev-1a2b3c", "A1", "a" * 63])
 def test_valid_subdomains_pass(subdomain: str) -> None:
     assert run(account(customSubDomainName=subdomain)) == []
 

@@ -1,0 +1,43 @@
+"""`aisvc check`: the post-deploy check from the command line."""
+from __future__ import annotations
+
+import click
+
+from aisvc.check import DEFAULT_KEY_GRACE, DEFAULT_TIMEOUT, AuthChoice, load_outputs, print_report, run_check
+from aisvc.cli.options import debug_option, json_option, plain_option
+from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
+from aisvc.errors import OperationFailed
+from aisvc.services.console import Output
+
+
+@click.command("check")
+@click.option("--stack", help="Read outputs with `pulumi stack output --json --stack NAME`.")
+@click.option("--outputs", "outputs_file", metavar="FILE|-",
+              help="Read outputs from a file holding `pulumi stack output --json` (- for stdin).")
+@click.option("--auth", type=click.Choice(["auto", "key", "entra", "both"]), default="auto", show_default=True,
+              help="auto: key when localAuthEnabled, else entra; both: both must pass.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds to wait for role, DNS and subdomain propagation before failing.")
+@click.option("--probe", metavar='"METHOD path?query"',
+              help="The call to make instead of the kind's built-in probe (required for kinds without one).")
+@click.option("--key-grace", type=click.FloatRange(min=0), default=DEFAULT_KEY_GRACE, show_default=True,
+              help="Seconds a rejected key (401) is retried, for a just-regenerated key.")
+@click.option("--no-verify-challenge-resource", is_flag=True, envvar=NO_VERIFY_CHALLENGE_ENV,
+              help="Skip Key Vault's challenge-resource host check (Key Vault emulators only).")
+@json_option
+@plain_option
+@debug_option
+def check_command(stack: str | None, outputs_file: str | None, auth: AuthChoice, timeout: float, probe: str | None,
+                  key_grace: float, no_verify_challenge_resource: bool, json_mode: bool, plain: bool | None) -> None:
+    """Prove the deployment works: key from Key Vault and/or an Entra ID token against the endpoint."""
+    output = Output(json_mode=json_mode, plain=plain)
+    outputs = load_outputs(stack, outputs_file)
+    report = run_check(outputs, auth=auth, timeout=timeout, probe=probe,
+                       verify_challenge_resource=not no_verify_challenge_resource, output=output, key_grace=key_grace)
+    if json_mode:
+        output.emit_json(report.to_json())
+    else:
+        print_report(output, report)
+    if not report.ok:
+        raise OperationFailed(f"check failed: {report.failure_summary()}")
+

@@ -1,0 +1,45 @@
+"""`aisvc plan`: what `pulumi up` would create, offline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aisvc.cli.options import debug_option, json_option, plain_option
+from aisvc.errors import OperationFailed
+from aisvc.plan import build_plan, policy_violations
+from aisvc.plan.render import render, render_violations
+from aisvc.policy import MANDATORY
+from aisvc.services.console import Output
+
+
+@click.command("plan")
+@click.option("--stack", "-s", default="dev", show_default=True, help="Stack name: reads stacks/Pulumi.<NAME>.yaml.")
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AISVC_PROJECT_DIR",
+    default=None, help="Pulumi project directory (default: the current directory if it has Pulumi.yaml, else this checkout).",
+)
+@json_option
+@plain_option
+@debug_option
+def plan_command(stack: str, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
+    """Show what `pulumi up` would create, offline (Pulumi SDK mocks; no CLI, no Azure)."""
+    out = Output(json_mode=json_mode, plain=plain)
+    if not json_mode:
+        out.progress(f"planning stack {stack} with the Pulumi SDK mock engine (offline)")
+    plan = build_plan(stack, project_dir)
+    violations = policy_violations(plan)
+    if json_mode:
+        document = plan.to_preview_json()
+        document["policyViolations"] = [violation.to_dict() for violation in violations]
+        out.emit_json(document)
+    else:
+        render(plan, out)
+        render_violations(violations, out)
+    mandatory = [v for v in violations if v.level == MANDATORY]
+    if mandatory:
+        # The same verdict `pulumi preview --policy-pack policy` would reach: fail the PR early.
+        raise OperationFailed(
+            f"{len(mandatory)} mandatory policy violation(s), first: {mandatory[0].policy}: {mandatory[0].message}"
+        )
+

@@ -1,0 +1,71 @@
+"""`aisvc rotate`: zero-downtime key rotation from the command line."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aisvc.cli.options import debug_option, json_option, plain_option
+from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
+from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError, InputError, OperationFailed
+from aisvc.rotate import Rotation, RotationParts, RotationResult
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _verify_challenge_resource() -> bool:
+    return os.environ.get(NO_VERIFY_CHALLENGE_ENV) != "1"
+
+
+def _live_parts(stack: str, project_dir: Path, output: Any) -> RotationParts:
+    """Automation API, ARM and Key Vault clients: imported here so --help stays fast."""
+    from aisvc.rotate.live import live_rotation_parts
+
+    return live_rotation_parts(stack, project_dir, output, verify_challenge_resource=_verify_challenge_resource())
+
+
+@click.command("rotate")
+@click.option("--stack", "stack", required=True, help="The Pulumi stack to rotate (e.g. dev).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when not on a terminal).")
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    help="The Pulumi project directory (holds Pulumi.yaml).",
+)
+@json_option
+@plain_option
+@debug_option
+def rotate_command(stack: str, yes: bool, project_dir: Path, json_mode: bool, plain: bool | None) -> None:
+    """Rotate the account keys with zero downtime (two-key pattern)."""
+    from aisvc.services.console import Output
+
+    output = Output(json_mode=json_mode, plain=plain)
+    try:
+        if not yes and not _interactive():
+            raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
+        parts = _live_parts(stack, project_dir, output)
+    except AisvcError as err:  # before any step: still one JSON document with --json
+        report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
+        return
+    confirm = None if yes else (lambda question: click.confirm(question, default=False, err=True))
+    result = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
+                      app_secret=parts.app_secret, confirm=confirm, progress=output.progress).run()
+    report(result, output)
+
+
+def report(result: RotationResult, output: Any) -> None:
+    """Print the outcome (or the JSON document) and turn a failure into the right exit code."""
+    if output.json_mode:
+        output.emit_json(result.to_json())
+    elif result.ok:
+        output.print(f"rotated stack {result.stack}: {result.regenerated_key} is now active "
+                     f"({result.previous_active_key} stays valid until the next rotation)")
+    if result.exit_code == EXIT_BAD_INPUT:
+        raise InputError(result.error or "rotation refused")
+    if result.exit_code == EXIT_FAILED:
+        raise OperationFailed(result.error or "rotation failed")
+

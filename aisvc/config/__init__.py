@@ -1,0 +1,1 @@
+"""The stack config of the `ai-services:` namespace: declared, parsed, validated, named."""

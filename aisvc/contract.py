@@ -1,0 +1,140 @@
+"""The values the program, the components, the policy pack and the CLI share.
+
+This module is the single home of every name, tag, role and pattern that more
+than one part of the toolkit relies on (docs/contract.md is the public page).
+It imports nothing but the standard library, so anything may import it: the
+Pulumi program and components, the policy pack, and every `aisvc` command.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from enum import StrEnum
+from typing import Final, Literal
+
+NAMESPACE: Final = "ai-services"  # the stack config namespace and the Pulumi project name
+COMPONENT_PACKAGE: Final = "ai-services"  # type tokens are ai-services:<module>:<Name>
+
+
+class OutputName(StrEnum):
+    """The stack outputs apps and `aisvc` read (docs/contract.md, "Stack outputs")."""
+
+    ENDPOINT = "endpoint"
+    ACCOUNT_NAME = "accountName"
+    ACCOUNT_ID = "accountId"
+    RESOURCE_GROUP_NAME = "resourceGroupName"
+    LOCATION = "location"
+    KIND = "kind"
+    CUSTOM_SUB_DOMAIN_NAME = "customSubDomainName"
+    LOCAL_AUTH_ENABLED = "localAuthEnabled"
+    KEY_VAULT_NAME = "keyVaultName"
+    KEY_VAULT_URI = "keyVaultUri"
+    KEY_SECRET_NAME = "keySecretName"
+    KEY_SECRET_NAMES = "keySecretNames"
+    ACTIVE_KEY = "activeKey"
+    PRINCIPAL_ID = "principalId"
+
+
+# The account's two keys, as `secrets.activeKey` and the CredentialId tag name them.
+CredentialId = Literal["key1", "key2"]
+KEY_IDS: Final[tuple[CredentialId, CredentialId]] = ("key1", "key2")
+# Tag on the app-facing secret saying which key it holds; rotation reads it back.
+CREDENTIAL_ID_TAG: Final = "CredentialId"
+# The config path `aisvc rotate` switches (activeKey lives inside the `secrets` object).
+ACTIVE_KEY_CONFIG: Final = f"{NAMESPACE}:secrets.activeKey"
+DEFAULT_SECRET_NAMES: Final = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
+
+# How Pulumi prints a secret value (plan output, `pulumi stack output`, preview JSON).
+SECRET_PLACEHOLDER: Final = "[secret]"
+
+
+def other_key(key: CredentialId) -> CredentialId:
+    return "key2" if key == "key1" else "key1"
+
+
+# --- kinds and their data-plane key header -------------------------------------------------
+
+KINDS: Final = (
+    "AIServices", "CognitiveServices", "OpenAI", "TextAnalytics", "FormRecognizer",
+    "ComputerVision", "SpeechServices", "ContentSafety", "TextTranslation",
+)
+Kind = Literal[
+    "AIServices", "CognitiveServices", "OpenAI", "TextAnalytics", "FormRecognizer",
+    "ComputerVision", "SpeechServices", "ContentSafety", "TextTranslation",
+]
+DEFAULT_KEY_HEADER: Final = "Ocp-Apim-Subscription-Key"
+_KEY_HEADER_BY_KIND: Final = {"OpenAI": "api-key"}
+
+
+def key_header(kind: str) -> str:
+    """The header a data-plane call carries the account key in."""
+    return _KEY_HEADER_BY_KIND.get(kind, DEFAULT_KEY_HEADER)
+
+
+# --- built-in roles the stack grants, and the only ones the policy pack allows --------------
+
+KEY_VAULT_SECRETS_USER: Final = "4633458b-17de-408a-b874-0445c86b69e6"
+COGNITIVE_SERVICES_USER: Final = "a97b65f3-24c7-4388-baec-2e87135dc908"
+COGNITIVE_SERVICES_OPENAI_USER: Final = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+ROLE_NAMES: Final = {
+    KEY_VAULT_SECRETS_USER: "Key Vault Secrets User",
+    COGNITIVE_SERVICES_USER: "Cognitive Services User",
+    COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
+}
+# Short forms used in Pulumi resource names (URNs must stay stable across releases).
+ROLE_SLUGS: Final = {
+    KEY_VAULT_SECRETS_USER: "kv-secrets-user",
+    COGNITIVE_SERVICES_USER: "cog-user",
+    COGNITIVE_SERVICES_OPENAI_USER: "cog-openai-user",
+}
+_ROLE_NAMESPACE: Final = uuid.NAMESPACE_URL
+
+
+def role_definition_id(subscription_id: str, role_guid: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+
+
+def role_assignment_name(scope: str, role_guid: str, principal_id: str) -> str:
+    """Deterministic assignment GUID of scope + role + principal, like Bicep's guid()."""
+    return str(uuid.uuid5(_ROLE_NAMESPACE, f"{scope.lower()}|{role_guid.lower()}|{principal_id.lower()}"))
+
+
+# --- resource ids --------------------------------------------------------------------------
+
+def resource_group_id(subscription_id: str, group: str) -> str:
+    return f"/subscriptions/{subscription_id}/resourceGroups/{group}"
+
+
+def account_id(subscription_id: str, group: str, account: str) -> str:
+    return f"{resource_group_id(subscription_id, group)}/providers/Microsoft.CognitiveServices/accounts/{account}"
+
+
+def vault_id(subscription_id: str, group: str, vault: str) -> str:
+    return f"{resource_group_id(subscription_id, group)}/providers/Microsoft.KeyVault/vaults/{vault}"
+
+
+# --- patterns ------------------------------------------------------------------------------
+
+# One DNS label: 2-63 characters.
+SUBDOMAIN_RE: Final = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])$")
+SECRET_NAME_RE: Final = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
+VAULT_NAME_RE: Final = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+GUID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+ACCOUNT_ID_RE: Final = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+$",
+    re.IGNORECASE,
+)
+VAULT_ID_RE: Final = re.compile(
+    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
+    r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[A-Za-z0-9-]{3,24})$",
+    re.IGNORECASE,
+)
+
+# --- environment shared by the commands ----------------------------------------------------
+
+# Key Vault emulators only: do not check the challenge's resource against the vault host.
+NO_VERIFY_CHALLENGE_ENV: Final = "AISVC_NO_VERIFY_CHALLENGE_RESOURCE"
+ARM_ENDPOINT_ENV: Final = "AISVC_ARM_ENDPOINT"
+ARM_SCOPE_ENV: Final = "AISVC_ARM_SCOPE"
+DEFAULT_ARM_ENDPOINT: Final = "https://management.azure.com"
+PROJECT_DIR_ENV: Final = "AISVC_PROJECT_DIR"

@@ -1,0 +1,131 @@
+"""Run the project's program for one stack under the mock engine: the `Plan`.
+
+Differences from a real preview: names and ids use a simulated subscription
+(``FAKE_CLIENT``) and fake key values that never print; provider resources are
+not listed.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+from aisvc.contract import SECRET_PLACEHOLDER
+from aisvc.errors import InputError, OperationFailed
+from aisvc.plan.engine import make_recording_monitor
+from aisvc.plan.fake_azure import FAKE_KEYS
+from aisvc.plan.model import STACK_TYPE, Plan, PlannedResource
+from aisvc.services.console import register_secret
+from aisvc.services.project import Project, default_project_dir, load_project, stack_config, stack_name
+
+
+def build_plan(stack: str = "dev", project_dir: Path | None = None) -> Plan:
+    """Run the program for ``stack`` under the mock engine and return what it would create.
+
+    Raises InputError for a missing/invalid stack file or stack config (exit 2).
+    """
+    stack = stack_name(stack)
+    project = load_project((project_dir or default_project_dir()).resolve())
+    config, secret_keys = stack_config(project, stack)
+    for value in FAKE_KEYS.values():
+        register_secret(value)  # belt and braces: even a bug cannot print them
+    return _run(project, stack, config, secret_keys)
+
+
+def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str]) -> Plan:
+    import pulumi
+    from pulumi.runtime import settings as runtime_settings
+
+    if not project.main.exists():
+        raise InputError(f"program not found: {project.main}")
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type] - a fresh stack per plan
+    monitor = make_recording_monitor()
+    pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    collected: dict[str, tuple[Any, bool]] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        with _on_path(project.directory), _without_engine_config():
+            runpy.run_path(str(project.main), run_name="__main__")
+        root = runtime_settings.get_root_resource()
+        return pulumi.Output.from_input(_collect_outputs(getattr(root, "outputs", {}), collected))
+
+    try:
+        program()
+    except pulumi.RunError as err:  # the program's clean stop: invalid stack config (aisvc.config.settings)
+        raise InputError(f"{project.stack_file(stack)}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - the program failed; say where without a traceback
+        raise OperationFailed(f"the Pulumi program failed under the mock engine: {type(err).__name__}: {err}") from err
+    finally:
+        monitor.close_thread_loops()
+    return Plan(
+        project=project.name,
+        stack=stack,
+        resources=_ordered([_stack_resource(project.name, stack), *monitor.registrations]),
+        outputs={name: SECRET_PLACEHOLDER if secret else value for name, (value, secret) in collected.items()},
+        secret_outputs=tuple(name for name, (_, secret) in collected.items() if secret),
+        invokes=tuple(sorted(monitor.invoked)),
+        stack_file=str(project.stack_file(stack)),
+    )
+
+
+class _without_engine_config:
+    """Only the stack file counts: hide config a surrounding `pulumi` process may have exported."""
+
+    def __enter__(self) -> None:
+        self.saved = {name: os.environ.pop(name) for name in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+                      if name in os.environ}
+
+    def __exit__(self, *_: Any) -> None:
+        os.environ.update(self.saved)
+
+
+class _on_path:
+    """Import the project's own ``components`` while its program runs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = str(directory)
+
+    def __enter__(self) -> None:
+        sys.path.insert(0, self.directory)
+
+    def __exit__(self, *_: Any) -> None:
+        if self.directory in sys.path:
+            sys.path.remove(self.directory)
+
+
+async def _collect_outputs(outputs: dict[str, Any], into: dict[str, tuple[Any, bool]]) -> None:
+    import pulumi
+
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        into[name] = (await output.future(), await output.is_secret())
+
+
+def _stack_resource(project: str, stack: str) -> PlannedResource:
+    urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    return PlannedResource(urn=urn, type=STACK_TYPE, name=f"{project}-{stack}", parent=None, custom=False, inputs={})
+
+
+def _ordered(resources: list[PlannedResource]) -> list[PlannedResource]:
+    """Parents and dependencies first; ties by URN. Stable whatever order the engine's threads ran in."""
+    by_urn = {r.urn: r for r in resources}
+    waits = {r.urn: {u for u in (r.parent, *r.dependencies) if u in by_urn} for r in resources}
+    ready = [urn for urn, needs in waits.items() if not needs]
+    heapq.heapify(ready)
+    done: list[PlannedResource] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        done.append(by_urn[urn])
+        for other, needs in waits.items():
+            if urn in needs:
+                needs.discard(urn)
+                if not needs:
+                    heapq.heappush(ready, other)
+    return done
+
+

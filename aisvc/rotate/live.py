@@ -1,0 +1,73 @@
+"""The real parts `aisvc rotate` runs with: Automation API, ARM, Key Vault, the check.
+
+Kept apart from aisvc/rotate.py so the orchestration stays pure and the heavy
+SDK imports happen only when a rotation really runs. This path needs the
+Pulumi CLI and Azure; tests exercise the parts one by one (stack driver with a
+fake CLI, ARM and Key Vault against the local emulator).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
+
+from aisvc.rotate.account_keys import AccountKeys, ArmAccountKeys
+from aisvc.services.credentials import build_credential, transport_kwargs
+from aisvc.contract import CREDENTIAL_ID_TAG
+from aisvc.errors import OperationFailed
+from aisvc.rotate.parts import AppSecret, RotationParts
+from aisvc.services.console import Output, register_secret
+from aisvc.services.stack_driver import PulumiStackDriver
+from aisvc.services.stack_outputs import parse_outputs
+
+CHECK_TIMEOUT_SECONDS = 600.0
+
+
+def live_rotation_parts(
+    stack: str, project_dir: Path, output: Output, *, verify_challenge_resource: bool = True,
+) -> RotationParts:
+    """The parts a `Rotation` runs with: Automation API, ARM, Key Vault, the check.
+
+    One credential serves ARM, Key Vault and the check, so tokens are fetched once;
+    the check shows its progress (waits of up to minutes) like `aisvc check`.
+    """
+    credential = build_credential()
+    transport = transport_kwargs()
+
+    def account_keys(outputs: Mapping[str, Any]) -> AccountKeys:
+        return ArmAccountKeys(str(outputs["accountId"]), credential, **transport)
+
+    def app_secret(outputs: Mapping[str, Any]) -> AppSecret:
+        return read_app_secret(outputs, credential, verify_challenge_resource, transport)
+
+    def run_check(outputs: Mapping[str, Any]) -> Any:
+        from aisvc.check import run_check as check
+
+        parsed = parse_outputs(dict(outputs), f"stack {stack} outputs after pulumi up")
+        return check(parsed, auth="auto", timeout=CHECK_TIMEOUT_SECONDS,
+                     verify_challenge_resource=verify_challenge_resource, output=output, credential=credential)
+
+    driver = PulumiStackDriver(stack, project_dir,
+                               on_output=lambda line: output.progress(f"      {line}") if line else None)
+    return RotationParts(driver=driver, account_keys=account_keys, run_check=run_check, app_secret=app_secret)
+
+
+def read_app_secret(outputs: Mapping[str, Any], credential: Any, verify_challenge_resource: bool,
+                    transport: Mapping[str, Any]) -> AppSecret:
+    """The app-facing secret's value and CredentialId tag (needs Key Vault Secrets User)."""
+    client = SecretClient(str(outputs["keyVaultUri"]), credential,
+                          verify_challenge_resource=verify_challenge_resource, **transport)
+    name = str(outputs["keySecretName"])
+    try:
+        with client:
+            secret = client.get_secret(name)
+    except ResourceNotFoundError:
+        raise OperationFailed(f"the app-facing secret {name} does not exist in {outputs['keyVaultUri']}: "
+                              "run `pulumi up` to restore it before rotating") from None
+    except AzureError as err:
+        raise OperationFailed(f"could not read the app-facing secret {name}: {type(err).__name__}: "
+                              f"{getattr(err, 'message', err)}") from None
+    register_secret(secret.value)
+    return AppSecret(secret.value or "", (secret.properties.tags or {}).get(CREDENTIAL_ID_TAG))

@@ -1,0 +1,55 @@
+"""When a rotation fails: one line that says what apps hold, and the commands to finish by hand."""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Mapping
+
+from aisvc.contract import ACTIVE_KEY_CONFIG, CredentialId
+from aisvc.errors import AisvcError
+from aisvc.rotate.account_keys import arm_key_name
+from aisvc.rotate.parts import RotationResult
+
+
+def _config_command(stack: str, key: CredentialId) -> str:
+    return f"pulumi config set --path {shlex.quote(ACTIVE_KEY_CONFIG)} {key} -s {shlex.quote(stack)}"
+
+
+def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Mapping[str, Any]) -> list[str]:
+    """The exact commands that finish the rotation by hand from where `step` failed."""
+    target = result.regenerated_key
+    if step in ("inspect", "preview", "confirm") or target is None:
+        return []
+    quoted = shlex.quote(stack)
+    finish = [f"pulumi up -s {quoted}", f"aisvc check --stack {quoted}"]
+    if step == "regenerate":
+        regenerate = (
+            f"az cognitiveservices account keys regenerate --name {shlex.quote(str(outputs.get('accountName', 'ACCOUNT')))} "
+            f"--resource-group {shlex.quote(str(outputs.get('resourceGroupName', 'RESOURCE_GROUP')))} "
+            f"--key-name {arm_key_name(target)}"
+        )
+        return [regenerate, _config_command(stack, target), *finish]
+    if step == "config":
+        return [_config_command(stack, target), *finish]
+    if step == "up":
+        return finish
+    return finish[1:]
+
+
+def failure_message(stack: str, step: str, error: AisvcError, result: RotationResult,
+                    outputs: Mapping[str, Any]) -> str:
+    """One line: which step failed, why, what apps hold now, and how to finish."""
+    if step in ("inspect", "preview", "confirm"):
+        return str(error)  # refusals: nothing was changed
+    previous, target = result.previous_active_key, result.regenerated_key
+    secret = outputs.get("keySecretName", "the app-facing secret")
+    holds = {
+        "regenerate": f"nothing was changed for apps: {secret} still holds {previous}, which was not touched",
+        "config": f"{target} was regenerated; {secret} still holds {previous}, which stays valid",
+        "up": f"{secret} holds {previous} or the new {target}; both are valid",
+        "check": f"{secret} holds the new {target}; {previous} stays valid until the next rotation",
+    }[step]
+    commands = "; ".join(f"`{command}`" for command in recovery_commands(stack, step, result, outputs))
+    retry = f" (or rerun `aisvc rotate --stack {shlex.quote(stack)}`)" if step == "regenerate" else ""
+    return f"rotation failed at step '{step}': {error}. Apps are safe: {holds}. Finish by hand: {commands}{retry}"
+
+

@@ -1,0 +1,198 @@
+"""The stack outputs of contract section 1, parsed and validated.
+
+Sources: a JSON file, stdin (`-`), or `pulumi stack output --json --stack NAME`
+(needs the Pulumi CLI and a logged-in backend; not available on the test machine).
+Every problem is an InputError (exit 2) that names the output at fault.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping
+from urllib.parse import urlsplit
+
+from aisvc.errors import InputError
+from aisvc.services.console import redact
+
+CredentialId = Literal["key1", "key2"]
+PULUMI_SECRET_PLACEHOLDER = "[secret]"
+PULUMI_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    endpoint: str
+    kind: str
+    local_auth_enabled: bool
+    key_vault_uri: str | None = None
+    key_vault_name: str | None = None
+    key_secret_name: str | None = None
+    key_secret_names: Mapping[str, str] | None = None
+    active_key: CredentialId | None = None
+    account_name: str | None = None
+    account_id: str | None = None
+    resource_group_name: str | None = None
+    location: str | None = None
+    custom_sub_domain_name: str | None = None
+    principal_id: str | None = None
+    source: str = "stack outputs"
+
+    def require(self, *fields: str, why: str = "") -> None:
+        """InputError naming every contract output (camelCase) that is missing."""
+        missing = [name for name in fields if getattr(self, _SNAKE[name]) in (None, "")]
+        if missing:
+            reason = f" ({why})" if why else ""
+            raise InputError(f"{self.source}: missing output{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}{reason}")
+
+
+# contract name -> attribute
+_SNAKE = {
+    "endpoint": "endpoint", "kind": "kind", "localAuthEnabled": "local_auth_enabled",
+    "keyVaultUri": "key_vault_uri", "keyVaultName": "key_vault_name", "keySecretName": "key_secret_name",
+    "keySecretNames": "key_secret_names", "activeKey": "active_key", "accountName": "account_name",
+    "accountId": "account_id", "resourceGroupName": "resource_group_name", "location": "location",
+    "customSubDomainName": "custom_sub_domain_name", "principalId": "principal_id",
+}
+REQUIRED = ("endpoint", "kind", "localAuthEnabled")
+
+
+def parse_outputs(document: Any, source: str = "stack outputs") -> StackOutputs:
+    """Validate the JSON document of `pulumi stack output --json`."""
+    if not isinstance(document, dict):
+        raise InputError(f"{source}: expected a JSON object of stack outputs, got {type(document).__name__}")
+    _reject_hidden_secrets(document, source)
+    missing = [name for name in REQUIRED if document.get(name) is None]
+    if missing:
+        raise InputError(f"{source}: missing output{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    outputs = StackOutputs(
+        endpoint=_https_url(document, "endpoint", source),
+        kind=_string(document, "kind", source),
+        local_auth_enabled=_bool(document, "localAuthEnabled", source),
+        key_vault_uri=_https_url(document, "keyVaultUri", source, optional=True),
+        key_vault_name=_string(document, "keyVaultName", source, optional=True),
+        key_secret_name=_secret_name(document, "keySecretName", source),
+        key_secret_names=_secret_names(document, source),
+        active_key=_active_key(document, source),
+        account_name=_string(document, "accountName", source, optional=True),
+        account_id=_string(document, "accountId", source, optional=True),
+        resource_group_name=_string(document, "resourceGroupName", source, optional=True),
+        location=_string(document, "location", source, optional=True),
+        custom_sub_domain_name=_string(document, "customSubDomainName", source, optional=True),
+        principal_id=_string(document, "principalId", source, optional=True),
+        source=source,
+    )
+    if outputs.local_auth_enabled:
+        outputs.require("keyVaultUri", "keySecretName", why="localAuthEnabled is true")
+    return outputs
+
+
+def load_outputs_file(path: str) -> StackOutputs:
+    """From a file holding `pulumi stack output --json`, or `-` for stdin."""
+    source = "stdin" if path == "-" else f"outputs file {path}"
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{source}: cannot read it ({err.strerror or err})") from None
+    return parse_outputs(_json(text, source), source)
+
+
+def load_outputs_from_stack(stack: str, cwd: str | Path | None = None) -> StackOutputs:
+    """Run `pulumi stack output --json --stack NAME` (the Pulumi CLI must be installed and logged in)."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise InputError("the Pulumi CLI is not installed (no `pulumi` on PATH): install it "
+                         "(https://www.pulumi.com/docs/install/) or pass --outputs FILE")
+    source = f"pulumi stack output --stack {stack}"
+    try:
+        done = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
+                              capture_output=True, text=True, timeout=PULUMI_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise InputError(f"{source}: no answer within {PULUMI_TIMEOUT_SECONDS} s") from None
+    if done.returncode != 0:
+        detail = _last_line(done.stderr) or f"exit {done.returncode}"
+        raise InputError(f"{source} failed: {redact(detail)}")
+    return parse_outputs(_json(done.stdout, source), source)
+
+
+# --- field checks -------------------------------------------------------------
+
+def _json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise InputError(f"{source}: not valid JSON ({err})") from None
+
+
+def _reject_hidden_secrets(document: Mapping[str, Any], source: str) -> None:
+    hidden = sorted(name for name in _SNAKE if document.get(name) == PULUMI_SECRET_PLACEHOLDER)
+    if hidden:
+        raise InputError(f"{source}: output {', '.join(hidden)} is a Pulumi secret ([secret]); "
+                         "these outputs are plain in this toolkit's stacks")
+
+
+def _string(document: Mapping[str, Any], name: str, source: str, optional: bool = False) -> str | None:
+    value = document.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{source}: output {name} must be a non-empty string, got {json.dumps(value)}")
+    return value.strip()
+
+
+def _bool(document: Mapping[str, Any], name: str, source: str) -> bool:
+    value = document.get(name)
+    if not isinstance(value, bool):
+        raise InputError(f"{source}: output {name} must be true or false, got {json.dumps(value)}")
+    return value
+
+
+def _https_url(document: Mapping[str, Any], name: str, source: str, optional: bool = False) -> str | None:
+    value = _string(document, name, source, optional)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise InputError(f"{source}: output {name} must be an https:// URL, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _secret_name(document: Mapping[str, Any], name: str, source: str) -> str | None:
+    value = _string(document, name, source, optional=True)
+    if value is not None and not _valid_secret_name(value):
+        raise InputError(f"{source}: output {name} {value!r} is not a Key Vault secret name "
+                         "(1-127 letters, digits and -)")
+    return value
+
+
+def _secret_names(document: Mapping[str, Any], source: str) -> dict[str, str] | None:
+    value = document.get("keySecretNames")
+    if value is None:
+        return None
+    if (not isinstance(value, dict) or set(value) != {"key1", "key2"}
+            or not all(isinstance(item, str) and _valid_secret_name(item) for item in value.values())):
+        raise InputError(f"{source}: output keySecretNames must be {{\"key1\": NAME, \"key2\": NAME}} "
+                         f"with Key Vault secret names, got {json.dumps(value)}")
+    return dict(value)
+
+
+def _active_key(document: Mapping[str, Any], source: str) -> CredentialId | None:
+    value = document.get("activeKey")
+    if value is None:
+        return None
+    if value not in ("key1", "key2"):
+        raise InputError(f"{source}: output activeKey must be key1 or key2, got {json.dumps(value)}")
+    return value  # type: ignore[return-value]
+
+
+def _valid_secret_name(name: str) -> bool:
+    return 1 <= len(name) <= 127 and all(char.isascii() and (char.isalnum() or char == "-") for char in name)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
