@@ -1,4 +1,4 @@
-"""The AI services data plane as the check sees it (`azure-wire.md`).
+"""The AI services data plane as the check sees it (docs/azure-wire.md).
 
 - `Probe`: the call per kind that proves auth works (never an anonymous GET).
 - `build_pipeline`: an azure-core PipelineClient with the key header or a bearer
@@ -220,7 +220,7 @@ def _common(answer: Answer, host: str, success: str) -> Classification | None:
 
 def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint: str, secret_name: str | None,
                       key_grace_over: bool) -> Classification:
-    """An answer from the AI services endpoint (azure-wire.md, "Error answers")."""
+    """An answer from the AI services endpoint (docs/azure-wire.md, "AI services data plane" and "Transient or definitive")."""
     common = _common(answer, urlsplit(endpoint).netloc, f"{probe.describe()} answered {answer.status}")
     if common:
         return common
@@ -257,7 +257,7 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
 
 
 def classify_vault(answer: Answer, *, vault_url: str, secret_name: str) -> Classification:
-    """An answer from Key Vault reading the key secret (azure-wire.md, "Key Vault")."""
+    """An answer from Key Vault reading the key secret (docs/azure-wire.md, "Key Vault secrets data plane")."""
     host = urlsplit(vault_url).netloc
     common = _common(answer, host, f"read secret {secret_name}")
     if common:

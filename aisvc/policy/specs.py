@@ -73,8 +73,6 @@ BROAD_SCOPE_RE = re.compile(
     re.IGNORECASE,
 )
 
-# Stack outputs of the contract (contract.md §1): their names are fine even
-# though some contain "key".
 # Stack outputs of the contract: their names are fine even though some contain "key".
 CONTRACT_OUTPUTS = frozenset(OutputName)
 

@@ -1,7 +1,7 @@
 """The two access keys of an AI services account, through ARM.
 
 `listKeys` and `regenerateKey` are management-plane POSTs on the account
-(`azure-wire.md`, "ARM operations"). They go through an azure-core pipeline:
+(docs/azure-wire.md, "ARM operations"). They go through an azure-core pipeline:
 bearer token for the ARM audience, RetryPolicy (honours Retry-After on 429/5xx),
 and the same TLS / transport settings as the rest of aisvc. The ARM endpoint is
 configurable (`AISVC_ARM_ENDPOINT`) for sovereign clouds and the test emulator.

@@ -1,4 +1,4 @@
-"""Every answer of azure-wire.md's tables is classified as the page says; probes, backoff, report shape."""
+"""Every answer of the tables of docs/azure-wire.md is classified as the page says; probes, backoff, report shape."""
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,4 @@
-"""The emulator answers as /work/shared/azure-wire.md says (real SDK clients where they exist)."""
+"""The emulator answers as docs/azure-wire.md says (real SDK clients where they exist)."""
 from __future__ import annotations
 
 import time

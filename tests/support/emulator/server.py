@@ -8,7 +8,7 @@ sharing one thread-safe EmulatorState:
 - ai:    the AI services data plane; one endpoint per kind at /<Kind>/
 - arm:   account GET, listKeys and regenerateKey
 
-Answers follow /work/shared/azure-wire.md (copied facts, see README.md).
+Answers follow docs/azure-wire.md.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 KEY_HEADER_BY_KIND = {"OpenAI": "api-key"}
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 LANGUAGE_KINDS = ("AIServices", "CognitiveServices", "TextAnalytics")
-# The api-version of each probe call in azure-wire.md; any other is answered like an unknown path.
+# The api-version of each probe call in docs/azure-wire.md; any other is answered like an unknown path.
 PROBE_API_VERSIONS = {"language/:analyze-text": "2023-04-01", "openai/models": "2024-10-21",
                       "documentintelligence/info": "2024-11-30"}
 DEFAULT_SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
