@@ -11,7 +11,6 @@ from pulumi_azure_native import authorization
 
 from aisvc.config import naming
 from aisvc.config.settings import SettingsError, load
-
 from components.account import AiServicesAccount, AiServicesAccountArgs
 from components.key_export import KeyExport, KeyExportArgs
 from components.key_vault import ExistingVault, KeyVault, KeyVaultArgs

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from measure import ROOT, RunResult, linear_fit, median, run_process, table
 
 REPEAT = 5
@@ -88,7 +87,7 @@ def growth(dimension: str, workdir: Path) -> None:
                 raise SystemExit(f"aisvc plan --stack {stack} failed:\n{result.stderr}")
             runs[stack].append(result)
     rows, xs, ys = [], [], []
-    for size, stack in zip(SIZES, stacks):
+    for size, stack in zip(SIZES, stacks, strict=True):
         count = json.loads(runs[stack][0].stdout)["changeSummary"]["create"]
         seconds = median([r.seconds for r in runs[stack]])
         xs.append(count)

@@ -8,14 +8,14 @@ service itself; the account has no setting to weaken it.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from components.locks import do_not_delete_lock
 from aisvc.config.settings import ModelDeployment, NetworkAcls
+from components.locks import do_not_delete_lock
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class AiServicesAccount(pulumi.ComponentResource):
     principal_id: pulumi.Output[str]
     deployments: list[cognitiveservices.Deployment]
 
-    def __init__(self, name: str, args: AiServicesAccountArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: AiServicesAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self.account = self._account(name, args)
         self.id = self.account.id

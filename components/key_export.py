@@ -12,16 +12,14 @@ is never built, so ``listAccountKeys`` (which Azure then rejects) is never calle
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import cognitiveservices, keyvault
 
 from aisvc.config.settings import SecretNames
 from aisvc.contract import CREDENTIAL_ID_TAG
-
-
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ class KeyExport(pulumi.ComponentResource):
     key2: keyvault.Secret
     current: keyvault.Secret
 
-    def __init__(self, name: str, args: KeyExportArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: KeyExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         keys = cognitiveservices.list_account_keys_output(
             account_name=args.account_name,

@@ -7,14 +7,14 @@ and ACLs as configured. TLS 1.2+ is enforced by the service.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import keyvault
 
-from components.locks import do_not_delete_lock
 from aisvc.config.settings import NetworkAcls
+from components.locks import do_not_delete_lock
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class KeyVault(pulumi.ComponentResource):
     resource_group_name: pulumi.Output[str]
     uri: pulumi.Output[str]
 
-    def __init__(self, name: str, args: KeyVaultArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         if args.existing:
             # An existing vault must already use RBAC authorization (the role assignments rely on it).

@@ -1,8 +1,8 @@
 """The resource group everything else lives in (created unless the stack names an existing one)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import resources
@@ -23,7 +23,7 @@ class ResourceGroup(pulumi.ComponentResource):
     name: pulumi.Output[str]
     id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ResourceGroupArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: ResourceGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         group = resources.ResourceGroup(
             name,

@@ -11,18 +11,22 @@ assignment of the same role to the same principal is impossible.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping, Optional
+from typing import Literal
 
 import pulumi
 from pulumi_azure_native import authorization
 
 from aisvc.config.settings import Settings
 from aisvc.contract import (
-    COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER, ROLE_SLUGS, role_assignment_name,
+    COGNITIVE_SERVICES_OPENAI_USER,
+    COGNITIVE_SERVICES_USER,
+    KEY_VAULT_SECRETS_USER,
+    ROLE_SLUGS,
+    role_assignment_name,
     role_definition_id,
 )
-
 
 Target = Literal["vault", "account"]
 
@@ -105,7 +109,7 @@ class RoleAssignments(pulumi.ComponentResource):
 
     assignments: list[authorization.RoleAssignment]
 
-    def __init__(self, name: str, args: RoleAssignmentsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self.assignments = [self._assign(name, grant, args) for grant in args.grants]
         self.register_outputs({"count": len(self.assignments)})

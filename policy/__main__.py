@@ -18,8 +18,8 @@ sources; see docs/policy.md):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pulumi
 from pulumi_policy import (
@@ -30,9 +30,11 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    Secret as PolicySecret,
     StackValidationArgs,
     StackValidationPolicy,
+)
+from pulumi_policy import (
+    Secret as PolicySecret,
 )
 from pulumi_policy.proxy import UnknownValueError
 

@@ -13,26 +13,36 @@ import json
 import re
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
-    AzureError, ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError,
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
 )
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
-    BearerTokenCredentialPolicy, HeadersPolicy, HTTPPolicy, HttpLoggingPolicy, RequestIdPolicy, RetryPolicy,
+    BearerTokenCredentialPolicy,
+    HeadersPolicy,
+    HttpLoggingPolicy,
+    HTTPPolicy,
+    RequestIdPolicy,
+    RetryPolicy,
     UserAgentPolicy,
 )
 from azure.core.rest import HttpRequest
 
-from aisvc.services.credentials import call_limits
 from aisvc.errors import InputError
 from aisvc.services.console import redact
+from aisvc.services.credentials import call_limits
 
 AuthMode = Literal["key", "entra"]
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aisvc.check.dataplane import Answer, Classification, Verdict
 from aisvc.services.console import Output, redact
@@ -87,7 +88,7 @@ class Backoff:
     def next(self) -> float:
         waited = self._clock() - self._started
         wait = min(BACKOFF_CAP, max(BACKOFF_FIRST, BACKOFF_FRACTION * waited))
-        return wait * random.uniform(0.85, 1.0)
+        return wait * random.uniform(0.85, 1.0)  # noqa: S311 - jitter, not cryptography
 
 
 Step = Callable[[float], tuple[Answer, Classification]]

@@ -13,13 +13,25 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from aisvc.check.dataplane import (
-    Answer, AttemptPolicy, AuthMode, Classification, Probe, Verdict, answer_from_exception, build_pipeline,
-    classify_endpoint, classify_vault, probe_for, retry_policy, send_probe,
+    Answer,
+    AttemptPolicy,
+    AuthMode,
+    Classification,
+    Probe,
+    Verdict,
+    answer_from_exception,
+    build_pipeline,
+    classify_endpoint,
+    classify_vault,
+    probe_for,
+    retry_policy,
+    send_probe,
 )
 from aisvc.check.readiness import Progress, until_ready
 from aisvc.check.report import CheckReport, CheckResult

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
 from aisvc.cli.options import debug_enabled, debug_option
+from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
 from aisvc.services.console import configure_logging, error_line, redact
 
 # name -> (module, attribute)

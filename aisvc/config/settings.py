@@ -18,8 +18,9 @@ import difflib
 import ipaddress
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from aisvc.contract import GUID_RE, KINDS, NAMESPACE, SECRET_NAME_RE, SUBDOMAIN_RE, VAULT_ID_RE, VAULT_NAME_RE
 

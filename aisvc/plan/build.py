@@ -49,7 +49,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
 
     @pulumi.runtime.test
     def program() -> Any:
-        with _on_path(project.directory), _without_engine_config():
+        with _OnPath(project.directory), _WithoutEngineConfig():
             runpy.run_path(str(project.main), run_name="__main__")
         root = runtime_settings.get_root_resource()
         return pulumi.Output.from_input(_collect_outputs(getattr(root, "outputs", {}), collected))
@@ -73,7 +73,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
     )
 
 
-class _without_engine_config:
+class _WithoutEngineConfig:
     """Only the stack file counts: hide config a surrounding `pulumi` process may have exported."""
 
     def __enter__(self) -> None:
@@ -84,7 +84,7 @@ class _without_engine_config:
         os.environ.update(self.saved)
 
 
-class _on_path:
+class _OnPath:
     """Import the project's own ``components`` while its program runs."""
 
     def __init__(self, directory: Path) -> None:

@@ -60,8 +60,8 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
     ``.invoked``: invoke tokens, ``.mocks``: pass it with the monitor to ``pulumi.runtime.set_mocks``.
     """
     fake = fake or FakeAzure()
-    from google.protobuf import json_format
     import pulumi
+    from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.sync_await import _ensure_event_loop
 

@@ -64,7 +64,7 @@ class Plan:
             }
             for r in self.resources
         ]
-        for step, resource in zip(steps, self.resources):
+        for step, resource in zip(steps, self.resources, strict=True):
             if resource.additional_secret_outputs:
                 step["newState"]["additionalSecretOutputs"] = list(resource.additional_secret_outputs)
         return {"steps": steps, "outputs": self.outputs, "changeSummary": {"create": len(steps)}}

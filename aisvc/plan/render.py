@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from aisvc.contract import ROLE_NAMES
 from aisvc.plan.fake_azure import FAKE_CLIENT
 from aisvc.plan.model import Plan, PlannedResource
 from aisvc.policy import Violation
 from aisvc.services.console import Output
-
 
 _SHOWN_INPUTS = {
     "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),

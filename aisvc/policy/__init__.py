@@ -11,17 +11,35 @@ be a key.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aisvc.contract import COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER
 from aisvc.policy.resource_rules import RESOURCE_RULES, check_resource
 from aisvc.policy.specs import (
-    ACCOUNT, ALLOWED_ROLES, PURGE_PROTECTION, PURGE_PROTECTION_NONPROD, ROLE_ASSIGNMENT, ROOT_STACK, SECRET,
-    SPEC_BY_NAME, SPECS, VAULT, PolicySpec, RuleContext,
+    ACCOUNT,
+    ALLOWED_ROLES,
+    PURGE_PROTECTION,
+    PURGE_PROTECTION_NONPROD,
+    ROLE_ASSIGNMENT,
+    ROOT_STACK,
+    SECRET,
+    SPEC_BY_NAME,
+    SPECS,
+    VAULT,
+    PolicySpec,
+    RuleContext,
 )
 from aisvc.policy.stack_rules import check_stack
 from aisvc.policy.views import (
-    ADVISORY, MANDATORY, UNKNOWN, ResourceView, SecretValue, Violation, is_unknown, view_from_step,
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    ResourceView,
+    SecretValue,
+    Violation,
+    is_unknown,
+    view_from_step,
 )
 
 __all__ = [

@@ -1,12 +1,22 @@
 """Rules over one resource: vaults, accounts, secrets, role assignments."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from aisvc.contract import GUID_RE, SUBDOMAIN_RE
 from aisvc.policy.specs import (
-    ACCOUNT, ALLOWED_ROLES, BROAD_SCOPE_RE, PRIVILEGED_ROLES, PURGE_PROTECTION, PURGE_PROTECTION_NONPROD, ROLE_ASSIGNMENT, SECRET, SPEC_BY_NAME,
-    VAULT, RuleContext,
+    ACCOUNT,
+    ALLOWED_ROLES,
+    BROAD_SCOPE_RE,
+    PRIVILEGED_ROLES,
+    PURGE_PROTECTION,
+    PURGE_PROTECTION_NONPROD,
+    ROLE_ASSIGNMENT,
+    SECRET,
+    SPEC_BY_NAME,
+    VAULT,
+    RuleContext,
 )
 from aisvc.policy.views import ResourceView, Violation, is_unknown
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from aisvc.contract import ROLE_NAMES, OutputName
 from aisvc.policy.views import ADVISORY, MANDATORY

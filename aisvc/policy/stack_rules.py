@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from aisvc.contract import SECRET_PLACEHOLDER
 from aisvc.policy.specs import (
-    CONTRACT_OUTPUTS, ROOT_STACK, SECRET, RuleContext,
+    CONTRACT_OUTPUTS,
+    ROOT_STACK,
+    SECRET,
+    RuleContext,
 )
 from aisvc.policy.views import MANDATORY, ResourceView, SecretValue, Violation, is_unknown, unwrap
 

@@ -5,8 +5,9 @@ No Pulumi import here: the same views are built by the pulumi-policy pack
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from aisvc.contract import SECRET_PLACEHOLDER
 
@@ -16,9 +17,9 @@ ADVISORY = "advisory"
 class _Unknown:
     """A value that is only known after `pulumi up` (a computed output during preview)."""
 
-    _instance: "_Unknown | None" = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -31,11 +31,14 @@ from azure.core.pipeline.policies import (
 from azure.core.rest import HttpRequest
 
 from aisvc.contract import (
-    ACCOUNT_ID_RE, ARM_ENDPOINT_ENV, ARM_SCOPE_ENV, DEFAULT_ARM_ENDPOINT, CredentialId,
+    ACCOUNT_ID_RE,
+    ARM_ENDPOINT_ENV,
+    ARM_SCOPE_ENV,
+    DEFAULT_ARM_ENDPOINT,
+    CredentialId,
 )
 from aisvc.errors import InputError, OperationFailed
 from aisvc.services.console import register_secret
-
 
 # GA api-version that has both listKeys and regenerateKey for accounts.
 API_VERSION = "2024-10-01"

@@ -7,18 +7,19 @@ fake CLI, ARM and Key Vault against the local emulator).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from aisvc.rotate.account_keys import AccountKeys, ArmAccountKeys
-from aisvc.services.credentials import build_credential, transport_kwargs
 from aisvc.contract import CREDENTIAL_ID_TAG
 from aisvc.errors import OperationFailed
+from aisvc.rotate.account_keys import AccountKeys, ArmAccountKeys
 from aisvc.rotate.parts import AppSecret, RotationParts
 from aisvc.services.console import Output, register_secret
+from aisvc.services.credentials import build_credential, transport_kwargs
 from aisvc.services.stack_driver import PulumiStackDriver
 from aisvc.services.stack_outputs import parse_outputs
 

@@ -5,8 +5,9 @@ path is tested with fakes; `aisvc/rotate/live.py` builds the real ones.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from aisvc.contract import CredentialId
 from aisvc.errors import EXIT_OK

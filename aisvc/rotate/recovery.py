@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aisvc.contract import ACTIVE_KEY_CONFIG, CredentialId
 from aisvc.errors import AisvcError

@@ -15,14 +15,20 @@ the real ones (Automation API, ARM, Key Vault).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aisvc.contract import ACTIVE_KEY_CONFIG, CREDENTIAL_ID_TAG, KEY_IDS, CredentialId, other_key
 from aisvc.errors import AisvcError, InputError, OperationFailed
 from aisvc.rotate.account_keys import arm_key_name, validate_account_id
 from aisvc.rotate.parts import (
-    STEPS, AccountKeysFactory, AppSecretReader, RotationResult, RunCheck, StepRecord,
+    STEPS,
+    AccountKeysFactory,
+    AppSecretReader,
+    RotationResult,
+    RunCheck,
+    StepRecord,
 )
 from aisvc.rotate.recovery import failure_message, recovery_commands
 from aisvc.services.stack_driver import StackDriver

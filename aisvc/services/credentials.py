@@ -119,7 +119,7 @@ class SecretRegisteringCredential:
         if close:
             close()
 
-    def __enter__(self) -> "SecretRegisteringCredential":
+    def __enter__(self) -> SecretRegisteringCredential:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,9 @@ Nothing here prints: progress lines from the CLI go to `on_output` when given.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from aisvc.errors import InputError, OperationFailed
 from aisvc.services.console import redact

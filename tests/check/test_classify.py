@@ -7,12 +7,23 @@ import time
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
+from aisvc.check.dataplane import (
+    BUILTIN_PROBES,
+    Answer,
+    Classification,
+    Verdict,
+    answer_from_exception,
+    answer_from_status,
+    build_pipeline,
+    classify_endpoint,
+    classify_vault,
+    key_header,
+    parse_probe,
+    probe_for,
+    send_probe,
+)
 from aisvc.check.readiness import BACKOFF_CAP, BACKOFF_FIRST, Backoff, Progress, until_ready
 from aisvc.check.report import CheckReport, CheckResult
-from aisvc.check.dataplane import (
-    BUILTIN_PROBES, Answer, Classification, Verdict, answer_from_exception, answer_from_status, build_pipeline, classify_endpoint,
-    classify_vault, key_header, parse_probe, probe_for, send_probe,
-)
 from aisvc.errors import InputError
 from aisvc.services.console import register_secret
 from tests.support.emulator import AzureEmulator
@@ -133,7 +144,7 @@ def test_backoff_stays_proportional_to_the_time_waited_and_is_capped() -> None:
         waits.append(backoff.next())
         now[0] += waits[-1] + 0.1  # the request itself takes a moment
     assert BACKOFF_FIRST * 0.85 <= waits[0] <= BACKOFF_FIRST
-    assert all(later >= earlier * 0.85 for earlier, later in zip(waits, waits[1:]))  # grows, up to jitter
+    assert all(later >= earlier * 0.85 for earlier, later in zip(waits, waits[1:], strict=False))  # grows, up to jitter
     assert max(waits) <= BACKOFF_CAP and waits[-1] >= BACKOFF_CAP * 0.85
     # Readiness at T is noticed within max(1 s, T/10): each wait is at most a tenth of the time spent.
     spent = 0.0

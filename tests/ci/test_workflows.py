@@ -7,8 +7,9 @@ so "which jobs run on which event" is checked, not just "the text is there".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml

@@ -6,13 +6,16 @@ from typing import Any
 import pulumi
 import pytest
 
+from aisvc.config.naming import unique_suffix
+from aisvc.config.settings import SecretNames
+from aisvc.contract import (
+    COGNITIVE_SERVICES_OPENAI_USER,
+    COGNITIVE_SERVICES_USER,
+    KEY_VAULT_SECRETS_USER,
+    role_assignment_name,
+)
 from aisvc.plan import FAKE_CLIENT, FAKE_KEYS
 from components.key_export import KeyExport, KeyExportArgs
-from aisvc.config.naming import unique_suffix
-from aisvc.contract import (
-    COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_USER, KEY_VAULT_SECRETS_USER, role_assignment_name,
-)
-from aisvc.config.settings import SecretNames
 from tests.support.mock_engine import Engine, resolve, stack_outputs
 
 ACCOUNT = "azure-native:cognitiveservices:Account"

@@ -7,10 +7,10 @@ import pulumi
 import pytest
 from pulumi_azure_native import authorization
 
-from aisvc.plan import FAKE_CLIENT
 from aisvc.config.naming import derive_names, unique_suffix
 from aisvc.config.settings import from_config
 from aisvc.contract import SUBDOMAIN_RE, VAULT_NAME_RE, role_assignment_name
+from aisvc.plan import FAKE_CLIENT
 
 SUB = "00000000-0000-0000-0000-00000000000a"
 

@@ -183,8 +183,8 @@ def test_build_plan_without_local_auth(tmp_path: Path) -> None:
 
 
 def test_rich_rendering_for_terminals(capsys: pytest.CaptureFixture[str]) -> None:
-    from aisvc.services.console import Output
     from aisvc.plan.render import render
+    from aisvc.services.console import Output
 
     render(build_plan("prod", REPO_ROOT), Output(plain=False))
     text = capsys.readouterr().out

@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi_policy
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
-import pulumi_policy
 from pulumi_policy import policy as policy_sdk
 
-import policy.__main__ as pack
 import aisvc.policy as rules
+import policy.__main__ as pack
 from tests.support.policy_factories import KEY1, VAULT_ID, role_id
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -81,7 +81,7 @@ def stack_is_prod(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_one_pulumi_policy_per_rule_spec_with_its_level() -> None:
     policies = pack.build_policies()
     assert [p.name for p in policies] == [spec.name for spec in rules.SPECS]
-    for built, spec in zip(policies, rules.SPECS):
+    for built, spec in zip(policies, rules.SPECS, strict=True):
         expected_class = pulumi_policy.StackValidationPolicy if spec.scope == "stack" \
             else pulumi_policy.ResourceValidationPolicy
         assert isinstance(built, expected_class)

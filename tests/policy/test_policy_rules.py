@@ -7,7 +7,18 @@ import pytest
 
 import aisvc.policy as rules
 from tests.support.policy_factories import (
-    ACCOUNT_ID, DROP, KEY1, RG, SUB, VAULT_ID, account, assignment, compliant_resources, outputs, secret, stack_root,
+    ACCOUNT_ID,
+    DROP,
+    KEY1,
+    RG,
+    SUB,
+    VAULT_ID,
+    account,
+    assignment,
+    compliant_resources,
+    outputs,
+    secret,
+    stack_root,
     vault,
 )
 

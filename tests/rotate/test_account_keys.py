@@ -5,8 +5,8 @@ import pytest
 from azure.identity import ClientSecretCredential
 
 from aisvc.contract import other_key
-from aisvc.rotate.account_keys import ArmAccountKeys, KeyPair, arm_scope, validate_account_id
 from aisvc.errors import InputError, OperationFailed
+from aisvc.rotate.account_keys import ArmAccountKeys, KeyPair, arm_scope, validate_account_id
 from aisvc.services.console import redact
 from tests.support.emulator import AzureEmulator
 

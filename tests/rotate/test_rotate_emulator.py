@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 import requests
@@ -19,8 +20,8 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
 
-from aisvc.rotate.account_keys import ArmAccountKeys
 from aisvc.rotate import AppSecret, Rotation
+from aisvc.rotate.account_keys import ArmAccountKeys
 from tests.support.emulator import AzureEmulator
 from tests.support.fakes.rotation import CREDENTIAL_TAG, SECRET_NAMES, ProgramStackDriver, SecretView
 
@@ -79,7 +80,7 @@ def wait_for_progress(apps: list[App], calls: int = 3, timeout: float = 30.0) ->
     """Every app makes `calls` more requests (so each one has seen the new state)."""
     targets = [app.requests_done + calls for app in apps]
     deadline = time.monotonic() + timeout
-    while any(app.requests_done < target for app, target in zip(apps, targets)):
+    while any(app.requests_done < target for app, target in zip(apps, targets, strict=True)):
         assert time.monotonic() < deadline, "client threads stopped making requests"
         time.sleep(0.01)
 

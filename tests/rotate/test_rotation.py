@@ -10,12 +10,18 @@ import pytest
 from click.testing import CliRunner
 
 from aisvc.cli import rotate as rotate_module
-from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, OperationFailed
 from aisvc.cli.rotate import report
 from aisvc.contract import ACTIVE_KEY_CONFIG
+from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, OperationFailed
 from aisvc.rotate import AppSecret, Rotation, RotationParts, RotationResult
 from tests.support.fakes.rotation import (
-    CREDENTIAL_TAG, SECRET_NAMES, FakeCheckReport, MemoryAccount, MemoryVault, ProgramStackDriver, memory_outputs,
+    CREDENTIAL_TAG,
+    SECRET_NAMES,
+    FakeCheckReport,
+    MemoryAccount,
+    MemoryVault,
+    ProgramStackDriver,
+    memory_outputs,
 )
 
 CURRENT = SECRET_NAMES["current"]

@@ -6,12 +6,17 @@ from pathlib import Path
 import pytest
 from azure.core.credentials import AccessToken
 
-from aisvc.services.credentials import (
-    SecretRegisteringCredential, authority_host, build_credential, ca_bundle, credential_kwargs, is_known_cloud,
-    transport_kwargs,
-)
 from aisvc.errors import InputError
 from aisvc.services.console import redact
+from aisvc.services.credentials import (
+    SecretRegisteringCredential,
+    authority_host,
+    build_credential,
+    ca_bundle,
+    credential_kwargs,
+    is_known_cloud,
+    transport_kwargs,
+)
 from tests.support.emulator import COGNITIVE_SCOPE, AzureEmulator
 
 

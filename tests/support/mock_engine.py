@@ -8,8 +8,9 @@ each registration as the engine received it (inputs, secrets, parent, dependenci
 from __future__ import annotations
 
 import runpy
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pulumi
 import pytest

@@ -85,7 +85,7 @@ def _build_leaf(now: dt.datetime, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x
 @lru_cache(maxsize=1)
 def make_cert_files() -> CertFiles:
     """Create the CA and server certificate once per process, in a temp dir."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, ca_cert = _build_ca(now)
     key, cert = _build_leaf(now, ca_key, ca_cert)
     folder = Path(tempfile.mkdtemp(prefix="aisvc-emulator-"))

@@ -19,14 +19,21 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .certs import CertFiles, make_cert_files
 from .state import (
-    ARM_SCOPE, COGNITIVE_SCOPE, VAULT_SCOPE, CredentialId, EmulatorState, FirewallMode,
-    RequestRecord, SecretVersion,
+    ARM_SCOPE,
+    COGNITIVE_SCOPE,
+    VAULT_SCOPE,
+    CredentialId,
+    EmulatorState,
+    FirewallMode,
+    RequestRecord,
+    SecretVersion,
 )
 
 logger = logging.getLogger(__name__)
@@ -431,7 +438,7 @@ class AzureEmulator:
         self.sync_key_secrets()
 
     # lifecycle
-    def start(self) -> "AzureEmulator":
+    def start(self) -> AzureEmulator:
         for server in self._servers.values():
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.start()
@@ -445,7 +452,7 @@ class AzureEmulator:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def __enter__(self) -> "AzureEmulator":
+    def __enter__(self) -> AzureEmulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -8,13 +8,14 @@ emulator (ARM listKeys + azure-keyvault-secrets).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from aisvc.contract import CREDENTIAL_ID_TAG as CREDENTIAL_TAG
 from aisvc.contract import CredentialId as KeyId
-from aisvc.rotate.account_keys import KeyPair
 from aisvc.errors import OperationFailed
+from aisvc.rotate.account_keys import KeyPair
 
 SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
 ACCOUNT_ID = "/subscriptions/0000/resourceGroups/rg-demo/providers/Microsoft.CognitiveServices/accounts/demo-ai"
