@@ -158,8 +158,9 @@ def answer_from_status(status: int, text: str, headers: Any) -> Answer:
 def answer_from_exception(err: BaseException) -> Answer:
     # An HTTP answer from the service (Key Vault raises 401 as ClientAuthenticationError with a response);
     # DefaultAzureCredential's own failures carry no response.
-    if isinstance(err, HttpResponseError) and err.response is not None:
-        return answer_from_status(err.response.status_code, err.response.text(), err.response.headers)
+    response = getattr(err, "response", None) if isinstance(err, HttpResponseError) else None
+    if response is not None and response.status_code is not None:
+        return answer_from_status(response.status_code, response.text(), response.headers)
     message = _one_line(str(getattr(err, "message", None) or err)) or type(err).__name__
     if isinstance(err, ClientAuthenticationError):
         return Answer(None, message=message, failure="auth")

@@ -52,8 +52,11 @@ def rotate_command(stack: str, yes: bool, project_dir: Path, json_mode: bool, pl
         report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
         return
     confirm = None if yes else (lambda question: click.confirm(question, default=False, err=True))
-    result = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
-                      app_secret=parts.app_secret, confirm=confirm, progress=output.progress).run()
+    try:
+        result = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
+                          app_secret=parts.app_secret, confirm=confirm, progress=output.progress).run()
+    finally:
+        parts.close()
     report(result, output)
 
 

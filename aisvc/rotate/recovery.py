@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
-from typing import Any
 
 from aisvc.contract import ACTIVE_KEY_CONFIG, CredentialId
 from aisvc.errors import AisvcError
 from aisvc.rotate.account_keys import arm_key_name
 from aisvc.rotate.parts import RotationResult
+from aisvc.services.stack_outputs import StackOutputs
 
 
 def _config_command(stack: str, key: CredentialId) -> str:
     return f"pulumi config set --path {shlex.quote(ACTIVE_KEY_CONFIG)} {key} -s {shlex.quote(stack)}"
 
 
-def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Mapping[str, Any]) -> list[str]:
+def recovery_commands(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> list[str]:
     """The exact commands that finish the rotation by hand from where `step` failed."""
     target = result.regenerated_key
     if step in ("inspect", "preview", "confirm") or target is None:
@@ -23,9 +22,11 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Ma
     quoted = shlex.quote(stack)
     finish = [f"pulumi up -s {quoted}", f"aisvc check --stack {quoted}"]
     if step == "regenerate":
+        account = (outputs and outputs.account_name) or "ACCOUNT"
+        group = (outputs and outputs.resource_group_name) or "RESOURCE_GROUP"
         regenerate = (
-            f"az cognitiveservices account keys regenerate --name {shlex.quote(str(outputs.get('accountName', 'ACCOUNT')))} "
-            f"--resource-group {shlex.quote(str(outputs.get('resourceGroupName', 'RESOURCE_GROUP')))} "
+            f"az cognitiveservices account keys regenerate --name {shlex.quote(account)} "
+            f"--resource-group {shlex.quote(group)} "
             f"--key-name {arm_key_name(target)}"
         )
         return [regenerate, _config_command(stack, target), *finish]
@@ -37,12 +38,12 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Ma
 
 
 def failure_message(stack: str, step: str, error: AisvcError, result: RotationResult,
-                    outputs: Mapping[str, Any]) -> str:
+                    outputs: StackOutputs | None) -> str:
     """One line: which step failed, why, what apps hold now, and how to finish."""
     if step in ("inspect", "preview", "confirm"):
         return str(error)  # refusals: nothing was changed
     previous, target = result.previous_active_key, result.regenerated_key
-    secret = outputs.get("keySecretName", "the app-facing secret")
+    secret = (outputs and outputs.key_secret_name) or "the app-facing secret"
     holds = {
         "regenerate": f"nothing was changed for apps: {secret} still holds {previous}, which was not touched",
         "config": f"{target} was regenerated; {secret} still holds {previous}, which stays valid",
