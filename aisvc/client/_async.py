@@ -58,6 +58,11 @@ class AsyncKeyVaultKeyCredential(AzureKeyCredential):
     def min_refresh_seconds(self) -> float:
         return self._state.min_refresh_seconds
 
+    @property
+    def last_refresh_error(self) -> str | None:
+        """Why the last refresh could not read the secret (None after a successful read)."""
+        return self._state.last_error
+
     async def load(self) -> None:
         """Read the secret unless it was read already (this first read opens no refresh window)."""
         async with self._lock:
@@ -77,7 +82,11 @@ class AsyncKeyVaultKeyCredential(AzureKeyCredential):
                 return True
             if not self._state.due():
                 return False
-            self.update(await self._read())
+            try:
+                self.update(await self._read())
+            except Exception as err:
+                self._state.failed(err)
+                raise
             changed = self._key != rejected_key
         self._state.log_refresh(changed)
         return changed

@@ -31,6 +31,7 @@ class RefreshState:
         self.vault_uri, self.secret_name = vault_uri, secret_name
         self.min_refresh_seconds = min_refresh_seconds
         self.version: str | None = None
+        self.last_error: str | None = None  # why the last refresh read failed, for KeyRejectedError
         # The read at construction opens no window: only reads caused by a refresh do.
         self._last_refresh = -math.inf
 
@@ -47,8 +48,13 @@ class RefreshState:
         if not secret.value or secret.properties.enabled is False:
             raise SecretValueError(f"Key Vault secret {self.secret_name!r} in {self.vault_uri} holds no key "
                                    "(empty or disabled)")
-        self.version = secret.properties.version
+        self.version, self.last_error = secret.properties.version, None
         return secret.value
+
+    def failed(self, error: Exception) -> None:
+        """Remember a failed read: a later 401 inside the throttle window then says why there is no new key."""
+        first_line = (str(error).splitlines() or [""])[0]
+        self.last_error = f"{type(error).__name__}: {first_line[:200]}"
 
     def log_refresh(self, changed: bool) -> None:
         logger.info("aisvc.client: read Key Vault secret %r in %s again: %s (version %s)", self.secret_name,
@@ -74,7 +80,11 @@ class KeyVaultKeyCredential(AzureKeyCredential):
         self._lock = threading.Lock()
         # Network trace logging would print the secret's value: never on for this client.
         self._client = SecretClient(vault_uri, token_credential, **{**client_kwargs, "logging_enable": False})
-        super().__init__(self._read())
+        try:
+            super().__init__(self._read())
+        except BaseException:
+            self._client.close()
+            raise
 
     @property
     def vault_uri(self) -> str:
@@ -87,6 +97,11 @@ class KeyVaultKeyCredential(AzureKeyCredential):
     @property
     def min_refresh_seconds(self) -> float:
         return self._state.min_refresh_seconds
+
+    @property
+    def last_refresh_error(self) -> str | None:
+        """Why the last refresh could not read the secret (None after a successful read)."""
+        return self._state.last_error
 
     def refresh(self) -> bool:
         """Read the secret again (unless read within ``min_refresh_seconds``); True when the key changed."""
@@ -103,7 +118,11 @@ class KeyVaultKeyCredential(AzureKeyCredential):
                 return True
             if not self._state.due():
                 return False
-            self.update(self._read())
+            try:
+                self.update(self._read())
+            except Exception as err:
+                self._state.failed(err)
+                raise
             changed = self.key != rejected_key
         self._state.log_refresh(changed)
         return changed

@@ -16,9 +16,10 @@ UNAUTHORIZED = 401
 class KeyRejectedError(ClientAuthenticationError):
     """The service answered 401 to the key from Key Vault, also after reading the secret again.
 
-    A ``ClientAuthenticationError`` (what the SDK raises for a 401 anyway), with
-    ``status_code``, ``response`` and ``error`` of the last answer. The message
-    names the vault, the secret and the host, never the key.
+    A ``ClientAuthenticationError`` (what the SDK raises for a 401 anyway, and
+    what azure-core's RetryPolicy never retries), with ``status_code``,
+    ``response`` and ``error`` of the last answer. The message names the host,
+    the vault and the secret, never the key.
     """
 
     def __init__(self, message: str, response: Any) -> None:
@@ -40,11 +41,16 @@ class SecretSource(Protocol):
     @property
     def min_refresh_seconds(self) -> float: ...
 
+    @property
+    def last_refresh_error(self) -> str | None: ...
+
 
 def rejected(credential: SecretSource, request: Any, response: Any) -> KeyRejectedError:
     """The clear error for a key the service still refuses after a refresh (sync and async credentials)."""
     error = KeyRejectedError._parse_odata_body(ODataV4Format, response)
     said = f" The service said: {error.message}" if error and error.message else ""
+    if credential.last_refresh_error:
+        said += f" The last read of the secret failed: {credential.last_refresh_error}"
     message = (f"{urlsplit(request.url).netloc} answered 401 to the key from Key Vault secret "
                f"{credential.secret_name!r} in {credential.vault_uri}, also after the secret was read again "
                f"(at most once per {credential.min_refresh_seconds:g} s): it does not hold a valid key of this "

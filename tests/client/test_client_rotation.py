@@ -11,7 +11,7 @@ import pytest
 from azure.ai.textanalytics import TextAnalyticsClient
 from azure.ai.textanalytics.aio import TextAnalyticsClient as AsyncTextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
 from aisvc.client import AsyncKeyVaultKeyCredential, async_key_refresh_policy
 from tests.client.support import (
@@ -136,6 +136,22 @@ def test_a_refreshed_key_that_is_also_rejected_is_resent_once_then_fails(
         client.detect_language(DOCUMENTS)
     key_rejected(raised.value)
     assert (vault_reads(azure_emulator), ai_answers(azure_emulator, 401)) == (2, 2)
+
+
+def test_a_failed_vault_read_is_the_error_and_is_named_by_the_next_rejection(
+        azure_emulator: AzureEmulator, make_credential: MakeCredential,
+        language_client: Callable[..., TextAnalyticsClient]) -> None:
+    client = language_client(make_credential(min_refresh_seconds=60.0))
+    rotate(azure_emulator)
+    rotate(azure_emulator)  # the app's key is gone
+    azure_emulator.forbid_vault_for(60.0)
+    with pytest.raises(HttpResponseError, match="ForbiddenByRbac") as raised:
+        client.detect_language(DOCUMENTS)
+    assert raised.value.status_code == 403  # Key Vault's answer, not the service's 401
+    with pytest.raises(ClientAuthenticationError) as raised:
+        client.detect_language(DOCUMENTS)  # within min_refresh_seconds: no second read
+    assert "last read of the secret failed: HttpResponseError" in str(key_rejected(raised.value))
+    assert sum(1 for record in azure_emulator.requests("vault") if record.status == 403) == 1
 
 
 # --- async ---------------------------------------------------------------------
