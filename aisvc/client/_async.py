@@ -11,7 +11,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy
 from azure.keyvault.secrets.aio import SecretClient
 
 from ._credential import RefreshState
-from ._policy import UNAUTHORIZED, rejected
+from ._policy import UNAUTHORIZED, body_mark, rejected, rewind
 
 
 class AsyncKeyVaultKeyCredential(AzureKeyCredential):
@@ -119,13 +119,15 @@ class AsyncKeyRefreshPolicy(AsyncHTTPPolicy[Any, Any]):
     async def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         if not self._credential.loaded:
             await self._credential.load()
-        key = self._credential.key
+        key, mark = self._credential.key, body_mark(request.http_request)
         request.http_request.headers[self._header] = key
         response = await self.next.send(request)
         if response.http_response.status_code != UNAUTHORIZED:
             return response
         if not await self._credential.refresh_if_current(key):
             raise rejected(self._credential, request.http_request, response.http_response)
+        if not rewind(request.http_request, mark):
+            return response  # a one-shot stream: the SDK raises the 401; the next call has the new key
         request.http_request.headers[self._header] = self._credential.key
         response = await self.next.send(request)
         if response.http_response.status_code == UNAUTHORIZED:

@@ -58,6 +58,30 @@ def rejected(credential: SecretSource, request: Any, response: Any) -> KeyReject
     return KeyRejectedError(message, response)
 
 
+def body_mark(http_request: Any) -> int | None:
+    """Where a stream body starts, to send it again; None for a body sent again as is; -1: cannot be resent."""
+    body = http_request.body
+    if body is None or isinstance(body, (bytes, bytearray, str)):
+        return None
+    try:
+        return int(body.tell()) if hasattr(body, "seek") else -1
+    except (AttributeError, OSError):
+        return -1
+
+
+def rewind(http_request: Any, mark: int | None) -> bool:
+    """Put a stream body back where it started; False when the body cannot be sent again."""
+    if mark is None:
+        return True
+    if mark < 0:
+        return False
+    try:
+        http_request.body.seek(mark)
+    except OSError:
+        return False
+    return True
+
+
 class KeyRefreshPolicy(HTTPPolicy[Any, Any]):
     """Sends the credential's key in ``header``; on a 401 refreshes the credential and resends once.
 
@@ -74,14 +98,15 @@ class KeyRefreshPolicy(HTTPPolicy[Any, Any]):
         self._credential, self._header = credential, header
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
-        key = self._credential.key
+        key, mark = self._credential.key, body_mark(request.http_request)
         request.http_request.headers[self._header] = key
         response = self.next.send(request)
         if response.http_response.status_code != UNAUTHORIZED:
             return response
         if not self._credential.refresh_if_current(key):
             raise rejected(self._credential, request.http_request, response.http_response)
-        # Bodies here are bytes or seekable (the retry policy relies on the same), so resending is safe.
+        if not rewind(request.http_request, mark):
+            return response  # a one-shot stream: the SDK raises the 401; the next call has the new key
         request.http_request.headers[self._header] = self._credential.key
         response = self.next.send(request)
         if response.http_response.status_code == UNAUTHORIZED:

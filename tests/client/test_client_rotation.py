@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -10,10 +12,16 @@ from typing import Self
 import pytest
 from azure.ai.textanalytics import TextAnalyticsClient
 from azure.ai.textanalytics.aio import TextAnalyticsClient as AsyncTextAnalyticsClient
+from azure.core import PipelineClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+from azure.core.rest import HttpRequest, HttpResponse
 
-from aisvc.client import AsyncKeyVaultKeyCredential, async_key_refresh_policy
+from aisvc.client import (
+    AsyncKeyVaultKeyCredential,
+    async_key_refresh_policy,
+    key_refresh_policy,
+)
 from tests.client.support import (
     APP_SECRET,
     DOCUMENTS,
@@ -152,6 +160,24 @@ def test_a_failed_vault_read_is_the_error_and_is_named_by_the_next_rejection(
         client.detect_language(DOCUMENTS)  # within min_refresh_seconds: no second read
     assert "last read of the secret failed: HttpResponseError" in str(key_rejected(raised.value))
     assert sum(1 for record in azure_emulator.requests("vault") if record.status == 403) == 1
+
+
+def test_a_stream_body_is_sent_again_from_its_start(azure_emulator: AzureEmulator,
+                                                     make_credential: MakeCredential) -> None:
+    credential = make_credential()
+    endpoint = azure_emulator.endpoint("TextAnalytics")
+    pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
+        endpoint, policies=[key_refresh_policy(credential, LANGUAGE_KEY_HEADER)],
+        connection_verify=azure_emulator.ca_file)
+    rotate(azure_emulator)
+    rotate(azure_emulator)  # the app's key is gone: 401, refresh, resend
+    body = json.dumps({"kind": "LanguageDetection", "analysisInput": {"documents": [{"id": "1", "text": "Hi"}]}})
+    request = HttpRequest("POST", endpoint + "language/:analyze-text", params={"api-version": "2023-04-01"},
+                          headers={"Content-Type": "application/json"}, content=io.BytesIO(body.encode()))
+    with pipeline:
+        response = pipeline.send_request(request)
+    assert response.status_code == 200, response.text()  # an empty resent body would be a 400
+    assert [record.status for record in azure_emulator.requests("ai")] == [401, 200]
 
 
 # --- async ---------------------------------------------------------------------
