@@ -1,8 +1,9 @@
 """Helpers for the aisvc.client tests and benchmark: rotations done straight on the emulator, and its log."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from azure.identity import ClientSecretCredential
 from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
@@ -15,6 +16,7 @@ LANGUAGE_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DOCUMENTS = ["Hello world"]
 
 MakeCredential = Callable[..., KeyVaultKeyCredential]  # the make_credential fixture
+T = TypeVar("T")
 
 
 def token_credential(emulator: AzureEmulator) -> ClientSecretCredential:
@@ -73,3 +75,14 @@ def key_rejected(error: BaseException) -> KeyRejectedError:
         seen = seen.__cause__
     assert isinstance(seen, KeyRejectedError), f"no KeyRejectedError behind {error!r}"
     return seen
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a fresh event loop without asyncio.run: that leaves the main thread with no current loop
+    (set_event_loop(None)), which breaks later tests whose libraries call asyncio.get_event_loop()."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -31,6 +31,7 @@ from tests.client.support import (
     async_token_credential,
     key_rejected,
     rotate,
+    run_async,
     vault_kwargs,
     vault_reads,
 )
@@ -220,7 +221,7 @@ async def _async_app_through_rotations(emulator: AzureEmulator) -> tuple[list[Ex
 
 def test_async_client_keeps_working_through_rotations(azure_emulator: AzureEmulator,
                                                       emulator_env: dict[str, str]) -> None:
-    failures, invalidating = asyncio.run(_async_app_through_rotations(azure_emulator))
+    failures, invalidating = run_async(_async_app_through_rotations(azure_emulator))
     assert failures == []
     assert invalidating == ROTATIONS // 2
     assert vault_reads(azure_emulator) == 1 + invalidating
@@ -244,6 +245,6 @@ async def _async_wrong_key(emulator: AzureEmulator) -> BaseException:
 def test_async_wrong_key_ends_in_a_clear_error_after_one_refresh(azure_emulator: AzureEmulator,
                                                                  emulator_env: dict[str, str]) -> None:
     azure_emulator.set_secret(APP_SECRET, WRONG_KEY, {"CredentialId": "key1"})
-    error = asyncio.run(_async_wrong_key(azure_emulator))
+    error = run_async(_async_wrong_key(azure_emulator))
     assert (vault_reads(azure_emulator), ai_answers(azure_emulator, 401)) == (2, 1)
     assert APP_SECRET in str(key_rejected(error)) and WRONG_KEY not in str(key_rejected(error))
