@@ -40,14 +40,13 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest
 
+from aisvc.contract import key_header
 from aisvc.errors import InputError
 from aisvc.services.console import redact
 from aisvc.services.credentials import call_limits
 
 AuthMode = Literal["key", "entra"]
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
-DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
-KEY_HEADER_BY_KIND = {"OpenAI": "api-key"}
 FIREWALL_MARKERS = ("Virtual Network/Firewall", "Public access is disabled", "private endpoint")
 UNMAPPED_MARKERS = ("Subdomain does not map", "ResourceNotFound")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -78,10 +77,6 @@ BUILTIN_PROBES: dict[str, Probe] = {
     "FormRecognizer": Probe("GET", "documentintelligence/info?api-version=2024-11-30"),
     "SpeechServices": Probe("POST", "sts/v1.0/issueToken", b""),
 }
-
-
-def key_header(kind: str) -> str:
-    return KEY_HEADER_BY_KIND.get(kind, DEFAULT_KEY_HEADER)
 
 
 def parse_probe(text: str) -> Probe:
