@@ -7,6 +7,7 @@ Every problem is an InputError (exit 2) that names the output at fault.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from aisvc.errors import InputError
 from aisvc.services.console import redact
 
 PULUMI_TIMEOUT_SECONDS = 120
+# A DNS name or an IPv4 address (the emulator's 127.0.0.1): labels of letters, digits and '-'.
+HOST_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def load_outputs_file(path: str) -> StackOutputs:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise InputError(f"{source}: cannot read it ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text (save the JSON of `pulumi stack output --json` as UTF-8)") from None
     return parse_outputs(_json(text, source), source)
 
 
@@ -115,6 +120,8 @@ def _json(text: str, source: str) -> Any:
         return json.loads(text)
     except ValueError as err:
         raise InputError(f"{source}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to be stack outputs") from None
 
 
 def _reject_hidden_secrets(document: Mapping[str, Any], source: str) -> None:
@@ -149,10 +156,21 @@ def _https_url(document: Mapping[str, Any], name: str, source: str, optional: bo
     value = _string(document, name, source, optional)
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise InputError(f"{source}: output {name} must be an https:// URL, got {value!r}")
+    if not _is_https_url(value):
+        # Not "DNS not ready yet": a URL no request can reach would be retried until --timeout.
+        raise InputError(f"{source}: output {name} must be an https:// URL (a host name, no spaces, query or "
+                         f"fragment), got {value!r}")
     return value if value.endswith("/") else value + "/"
+
+
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(parts.hostname) and HOST_RE.match(parts.hostname or "") is not None
+            and not parts.query and not parts.fragment and not parts.username and not any(c.isspace() for c in value))
 
 
 def _secret_name(document: Mapping[str, Any], name: str, source: str) -> str | None:
