@@ -8,7 +8,7 @@ import click
 
 @click.command("schema")
 def schema_command() -> None:
-    """Print the JSON Schema of a stack file (editor completion, CI checks).
+    """Print the JSON Schema of a stack file.
 
     The schema (draft 2020-12) covers stacks/Pulumi.<stack>.yaml and goes to stdout.
 
