@@ -6,14 +6,16 @@ settings, the environment and the provider config, so the components never read 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
-from aisvc.config.settings import Principal, Settings
+from aisvc.config.settings import DeployerPrincipalType, Principal, Settings
 
 # Environment variables that make the azure-native provider sign in as an application.
 SERVICE_PRINCIPAL_ENV = ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")
 
 
-def deployer_principal_type(configured: str, env: Mapping[str, str], provider_client_id: str | None) -> str:
+def deployer_principal_type(configured: DeployerPrincipalType, env: Mapping[str, str],
+                            provider_client_id: str | None) -> Literal["User", "ServicePrincipal"]:
     """User or ServicePrincipal: who runs `pulumi up`.
 
     It must be right: the SDK would otherwise send ARM's default ``User`` and a
