@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("aisvc.cli.plan", "plan_command"),
     "check": ("aisvc.cli.check", "check_command"),
     "rotate": ("aisvc.cli.rotate", "rotate_command"),
+    "preflight": ("aisvc.cli.preflight", "preflight_command"),
 }
 
 
