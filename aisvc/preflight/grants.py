@@ -4,7 +4,7 @@ Mirrors the stack's grant rules (components/role_assignments.py `grants_for`:
 secretReaders and the deployer get Key Vault Secrets User on the vault,
 serviceUsers and the deployer Cognitive Services User on the account, plus
 Cognitive Services OpenAI User for kind OpenAI), without importing the Pulumi
-SDK. tests/preflight/test_grants.py holds the two to the same answer.
+SDK. tests/plan/test_plan_subscription.py holds the two to the same answer.
 """
 from __future__ import annotations
 
