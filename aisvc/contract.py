@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal
 
@@ -88,6 +90,51 @@ ROLE_SLUGS: Final = {
     COGNITIVE_SERVICES_OPENAI_USER: "cog-openai-user",
 }
 _ROLE_NAMESPACE: Final = uuid.NAMESPACE_URL
+
+
+GrantScope = Literal["vault", "account"]
+# A principal to grant roles to: (object id, principal type).
+Principal = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """One role for one principal on the vault or the account, and the config key that asks for it."""
+
+    scope: GrantScope
+    role: str  # role definition GUID
+    principal_id: str  # lowercase object id
+    principal_type: str
+    reason: str  # secretReaders | serviceUsers | grantDeployer
+
+
+def account_roles(kind: str) -> tuple[str, ...]:
+    """The roles a caller of the account needs: OpenAI's data plane also wants its own role."""
+    if kind == "OpenAI":
+        return (COGNITIVE_SERVICES_USER, COGNITIVE_SERVICES_OPENAI_USER)
+    return (COGNITIVE_SERVICES_USER,)
+
+
+def role_grants(kind: str, secret_readers: Iterable[Principal] = (), service_users: Iterable[Principal] = (),
+                deployer: Principal | None = None) -> list[RoleGrant]:
+    """Every grant the stack makes, de-duplicated, in a stable order.
+
+    Secret readers get Key Vault Secrets User on the vault, service users the account
+    roles, and the deployer both (so the post-deploy check can run). The program's
+    components and `aisvc preflight` both decide by this one rule.
+    """
+    wanted = [RoleGrant("vault", KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "secretReaders")
+              for pid, ptype in secret_readers]
+    wanted += [RoleGrant("account", role, pid.lower(), ptype, "serviceUsers")
+               for pid, ptype in service_users for role in account_roles(kind)]
+    if deployer is not None:
+        pid, ptype = deployer
+        wanted.append(RoleGrant("vault", KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "grantDeployer"))
+        wanted += [RoleGrant("account", role, pid.lower(), ptype, "grantDeployer") for role in account_roles(kind)]
+    unique: dict[tuple[str, str, str], RoleGrant] = {}
+    for grant in wanted:
+        unique.setdefault((grant.scope, grant.role, grant.principal_id), grant)
+    return list(unique.values())
 
 
 def role_definition_id(subscription_id: str, role_guid: str) -> str:

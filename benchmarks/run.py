@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python3 dev.py bench [plan|check|client]` (default: all).
+"""Run the benchmarks: `python3 dev.py bench [plan|check|client|preflight]` (default: all).
 
 Every figure is a ratio or a difference measured within this run; nothing here
 is a test and nothing fails on a time.
@@ -13,8 +13,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_check  # noqa: E402
 import bench_client  # noqa: E402
 import bench_plan  # noqa: E402
+import bench_preflight  # noqa: E402
 
-SUITES = {"plan": bench_plan.main, "check": bench_check.main, "client": bench_client.main}
+SUITES = {"plan": bench_plan.main, "check": bench_check.main, "client": bench_client.main,
+          "preflight": bench_preflight.main}
 
 
 def main(argv: list[str]) -> int:

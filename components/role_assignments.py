@@ -11,53 +11,29 @@ assignment of the same role to the same principal is impossible. The scope is th
 vault's or account's id Output, the input the assignment waits for anyway, so the
 name adds no dependency.
 """
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization
 
-from aisvc.contract import (
-    COGNITIVE_SERVICES_OPENAI_USER,
-    COGNITIVE_SERVICES_USER,
-    KEY_VAULT_SECRETS_USER,
-    ROLE_SLUGS,
-    role_assignment_name,
-    role_definition_id,
-)
-from components.inputs import GrantArgs, GrantTarget, Kind, PrincipalArgs
+from aisvc.contract import ROLE_SLUGS, Principal, role_assignment_name, role_definition_id, role_grants
+from components.inputs import GrantArgs, GrantTarget, Kind, PrincipalArgs, PrincipalType
 
 
 def grants_for(
     kind: Kind | str, secret_readers: Sequence[PrincipalArgs] = (), service_users: Sequence[PrincipalArgs] = (),
     deployer: PrincipalArgs | None = None,
 ) -> list[GrantArgs]:
-    """Every grant these principals need, de-duplicated, in a stable order (principal ids lowercased)."""
-    account_roles = [COGNITIVE_SERVICES_USER]
-    if str(kind) == "OpenAI":
-        account_roles.append(COGNITIVE_SERVICES_OPENAI_USER)
-    grants = [_grant(GrantTarget.VAULT, KEY_VAULT_SECRETS_USER, reader, "secretReaders") for reader in secret_readers]
-    grants += [_grant(GrantTarget.ACCOUNT, role, user, "serviceUsers") for user in service_users for role in account_roles]
-    if deployer:
-        grants.append(_grant(GrantTarget.VAULT, KEY_VAULT_SECRETS_USER, deployer, "grantDeployer"))
-        grants += [_grant(GrantTarget.ACCOUNT, role, deployer, "grantDeployer") for role in account_roles]
-    return _unique(grants)
+    """Every grant these principals need (aisvc.contract.role_grants), as component args."""
+    grants = role_grants(str(kind), [_principal(p) for p in secret_readers], [_principal(p) for p in service_users],
+                         _principal(deployer) if deployer else None)
+    return [GrantArgs(target=GrantTarget(grant.scope), role=grant.role, principal_id=grant.principal_id,
+                      principal_type=PrincipalType(grant.principal_type), reason=grant.reason) for grant in grants]
 
 
-def _grant(target: GrantTarget, role: str, principal: PrincipalArgs, reason: str) -> GrantArgs:
-    return GrantArgs(target=target, role=role, principal_id=principal["principal_id"].lower(),
-                     principal_type=principal["principal_type"], reason=reason)
-
-
-def _unique(grants: Iterable[GrantArgs]) -> list[GrantArgs]:
-    seen: set[tuple[str, str, str]] = set()
-    unique: list[GrantArgs] = []
-    for grant in grants:
-        key = (str(grant["target"]), grant["role"], grant["principal_id"])
-        if key not in seen:
-            seen.add(key)
-            unique.append(grant)
-    return unique
+def _principal(principal: PrincipalArgs) -> Principal:
+    return principal["principal_id"], str(principal["principal_type"])
 
 
 class RoleAssignmentsArgs(TypedDict):

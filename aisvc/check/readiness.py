@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aisvc.check.dataplane import Answer, Classification, Verdict
+from aisvc.check.classify import Classification, Verdict
+from aisvc.services.answers import Answer
 from aisvc.services.console import Output, redact
 
 # Wait a fixed fraction of the time already spent (at least FIRST, at most CAP):

@@ -18,24 +18,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aisvc.check.dataplane import (
-    Answer,
-    AttemptPolicy,
-    AuthMode,
-    Classification,
-    Probe,
-    Verdict,
-    answer_from_exception,
-    build_pipeline,
-    classify_endpoint,
-    classify_vault,
-    probe_for,
-    retry_policy,
-    send_probe,
-)
+from aisvc.check.classify import AuthMode, Classification, Verdict, classify_endpoint, classify_vault
+from aisvc.check.pipeline import AttemptPolicy, build_pipeline, retry_policy, send_probe
+from aisvc.check.probes import Probe, probe_for
 from aisvc.check.readiness import Progress, until_ready
 from aisvc.check.report import CheckReport, CheckResult
 from aisvc.errors import InputError
+from aisvc.services.answers import Answer, answer_from_exception
 from aisvc.services.console import Output, register_secret
 from aisvc.services.credentials import build_credential, call_limits, transport_kwargs
 from aisvc.services.stack_outputs import StackOutputs, load_outputs_file, load_outputs_from_stack, parse_outputs

@@ -18,7 +18,9 @@ from aisvc.services.console import configure_logging, error_line, redact
 
 # name -> (module, attribute)
 COMMANDS: dict[str, tuple[str, str]] = {
+    # In the order a stack lives: plan, preflight, (pulumi up), check, rotate.
     "plan": ("aisvc.cli.plan", "plan_command"),
+    "preflight": ("aisvc.cli.preflight", "preflight_command"),
     "check": ("aisvc.cli.check", "check_command"),
     "rotate": ("aisvc.cli.rotate", "rotate_command"),
     "schema": ("aisvc.cli.schema", "schema_command"),

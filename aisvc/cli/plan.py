@@ -19,15 +19,18 @@ from aisvc.services.console import Output
     "--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AISVC_PROJECT_DIR",
     default=None, help="Pulumi project directory (default: the current directory if it has Pulumi.yaml, else this checkout).",
 )
+@click.option("--subscription", metavar="ID", default=None,
+              help="Derive names and ids for this subscription, as `pulumi up` will (default: a simulated one).")
 @json_option
 @plain_option
 @debug_option
-def plan_command(stack: str, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
+def plan_command(stack: str, project_dir: Path | None, subscription: str | None, json_mode: bool,
+                 plain: bool | None) -> None:
     """Show what `pulumi up` would create, offline (Pulumi SDK mocks; no CLI, no Azure)."""
     out = Output(json_mode=json_mode, plain=plain)
     if not json_mode:
         out.progress(f"planning stack {stack} with the Pulumi SDK mock engine (offline)")
-    plan = build_plan(stack, project_dir)
+    plan = build_plan(stack, project_dir, subscription)
     violations = policy_violations(plan)
     if json_mode:
         document = plan.to_preview_json()

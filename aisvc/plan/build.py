@@ -1,7 +1,7 @@
 """Run the project's program for one stack under the mock engine: the `Plan`.
 
 Differences from a real preview: names and ids use a simulated subscription
-(``FAKE_CLIENT``) and fake key values that never print; provider resources are
+(``FAKE_CLIENT``) unless one is given, and fake key values that never print; provider resources are
 not listed.
 """
 from __future__ import annotations
@@ -13,36 +13,39 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aisvc.contract import SECRET_PLACEHOLDER
+from aisvc.contract import GUID_RE, SECRET_PLACEHOLDER
 from aisvc.errors import InputError, OperationFailed
 from aisvc.plan.engine import make_recording_monitor
-from aisvc.plan.fake_azure import FAKE_KEYS
+from aisvc.plan.fake_azure import FAKE_KEYS, FakeAzure
 from aisvc.plan.model import STACK_TYPE, Plan, PlannedResource
 from aisvc.services.console import register_secret
 from aisvc.services.project import Project, default_project_dir, load_project, stack_config, stack_name
 
 
-def build_plan(stack: str = "dev", project_dir: Path | None = None) -> Plan:
+def build_plan(stack: str = "dev", project_dir: Path | None = None, subscription: str | None = None) -> Plan:
     """Run the program for ``stack`` under the mock engine and return what it would create.
 
+    ``subscription``: derive names and ids for it, as `pulumi up` will (default: a simulated one).
     Raises InputError for a missing/invalid stack file or stack config (exit 2).
     """
+    if subscription is not None and not GUID_RE.match(subscription):
+        raise InputError(f"--subscription {subscription!r} is not a subscription id (a GUID)")
     stack = stack_name(stack)
     project = load_project((project_dir or default_project_dir()).resolve())
     config, secret_keys = stack_config(project, stack)
     for value in FAKE_KEYS.values():
         register_secret(value)  # belt and braces: even a bug cannot print them
-    return _run(project, stack, config, secret_keys)
+    return _run(project, stack, config, secret_keys, FakeAzure(subscription.lower() if subscription else None))
 
 
-def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str]) -> Plan:
+def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str], fake: FakeAzure) -> Plan:
     import pulumi
     from pulumi.runtime import settings as runtime_settings
 
     if not project.main.exists():
         raise InputError(f"program not found: {project.main}")
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per plan
-    monitor = make_recording_monitor()
+    monitor = make_recording_monitor(fake)
     pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
     collected: dict[str, tuple[Any, bool]] = {}

@@ -27,12 +27,14 @@ def _stable_guid(*parts: str) -> str:
 class FakeAzure:
     """Deterministic answers for every resource and invoke the program uses."""
 
-    def __init__(self) -> None:
-        self.subscription = FAKE_CLIENT["subscriptionId"]
+    def __init__(self, subscription: str | None = None) -> None:
+        """`subscription`: the one `pulumi up` will use (names and ids follow it); None: the simulated one."""
+        self.subscription = subscription or FAKE_CLIENT["subscriptionId"]
+        self.client = {**FAKE_CLIENT, "subscriptionId": self.subscription}
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if token == "azure-native:authorization:getClientConfig":
-            return dict(FAKE_CLIENT)
+            return dict(self.client)
         if token == "azure-native:cognitiveservices:listAccountKeys":
             return dict(FAKE_KEYS)
         return {}

@@ -12,37 +12,22 @@ Every key value that passes through here is registered with
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
-from azure.core.pipeline.policies import (
-    BearerTokenCredentialPolicy,
-    HeadersPolicy,
-    HttpLoggingPolicy,
-    RequestIdPolicy,
-    RetryPolicy,
-    UserAgentPolicy,
-)
+from azure.core.pipeline.policies import RetryPolicy
 from azure.core.rest import HttpRequest
 
-from aisvc.contract import (
-    ACCOUNT_ID_RE,
-    ARM_ENDPOINT_ENV,
-    ARM_SCOPE_ENV,
-    DEFAULT_ARM_ENDPOINT,
-    CredentialId,
-)
+from aisvc.contract import ACCOUNT_ID_RE, CredentialId
 from aisvc.errors import InputError, OperationFailed
+from aisvc.services.arm import arm_endpoint, arm_error, arm_pipeline, arm_scope
 from aisvc.services.console import register_secret
 
 # GA api-version that has both listKeys and regenerateKey for accounts.
 API_VERSION = "2024-10-01"
-
 
 
 def arm_key_name(key: CredentialId) -> str:
@@ -70,32 +55,6 @@ class AccountKeys(Protocol):
     def regenerate(self, key: CredentialId) -> KeyPair: ...
 
 
-def arm_endpoint() -> str:
-    return os.environ.get(ARM_ENDPOINT_ENV, DEFAULT_ARM_ENDPOINT).rstrip("/")
-
-
-# ARM hosts of the Azure clouds and the token audience each expects.
-_KNOWN_ARM_SCOPES = {
-    "management.azure.com": "https://management.azure.com/.default",
-    "management.chinacloudapi.cn": "https://management.chinacloudapi.cn/.default",
-    "management.usgovcloudapi.net": "https://management.usgovcloudapi.net/.default",
-}
-DEFAULT_ARM_SCOPE = _KNOWN_ARM_SCOPES["management.azure.com"]
-
-
-def arm_scope(endpoint: str) -> str:
-    """The token audience for `endpoint`: `https://management.azure.com/.default` in the public cloud.
-
-    Sovereign clouds have their own ARM host and audience. Any other host (a
-    proxy, the test emulator) gets the public audience, as azure-mgmt clients
-    do; `AISVC_ARM_SCOPE` overrides it.
-    """
-    if os.environ.get(ARM_SCOPE_ENV):
-        return os.environ[ARM_SCOPE_ENV]
-    host = urlsplit(endpoint).hostname or ""
-    return _KNOWN_ARM_SCOPES.get(host.lower(), DEFAULT_ARM_SCOPE)
-
-
 def validate_account_id(account_id: str) -> str:
     if not ACCOUNT_ID_RE.match(account_id or ""):
         raise InputError(
@@ -120,17 +79,10 @@ class ArmAccountKeys:
     ) -> None:
         self.account_id = validate_account_id(account_id)
         self.endpoint = (endpoint or arm_endpoint()).rstrip("/")
-        policies = [
-            RequestIdPolicy(),
-            HeadersPolicy({"Accept": "application/json"}),
-            UserAgentPolicy(sdk_moniker="aisvc-rotate"),
-            RetryPolicy(retry_total=retry_total, retry_backoff_max=30),
-            BearerTokenCredentialPolicy(credential, scope or arm_scope(self.endpoint)),
-            # Logs method, URL and status only: key bodies never reach a log.
-            HttpLoggingPolicy(),
-        ]
-        self._client: PipelineClient = PipelineClient(
-            base_url=self.endpoint, policies=policies, **transport_kwargs
+        self._client: PipelineClient = arm_pipeline(
+            credential, endpoint=self.endpoint, scope=scope or arm_scope(self.endpoint),
+            retry_policy=RetryPolicy(retry_total=retry_total, retry_backoff_max=30), sdk_moniker="aisvc-rotate",
+            **transport_kwargs,
         )
 
     def list_keys(self) -> KeyPair:
@@ -154,7 +106,7 @@ class ArmAccountKeys:
         except AzureError as err:
             raise OperationFailed(f"could not {what}: {type(err).__name__}: {err}") from None
         if response.status_code != 200:
-            raise OperationFailed(f"could not {what}: HTTP {response.status_code} {_arm_error(response.text())}")
+            raise OperationFailed(f"could not {what}: HTTP {response.status_code} {arm_error(response.text())}")
         return _key_pair(response.text(), what)
 
 
@@ -167,12 +119,3 @@ def _key_pair(text: str, what: str) -> KeyPair:
     register_secret(pair.key1)
     register_secret(pair.key2)
     return pair
-
-
-def _arm_error(text: str) -> str:
-    """`code: message` from an ARM error body, or a short raw excerpt."""
-    try:
-        error = json.loads(text).get("error") or {}
-        return f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
-    except (ValueError, AttributeError):
-        return text[:200]

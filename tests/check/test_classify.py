@@ -7,25 +7,14 @@ import time
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
-from aisvc.check.dataplane import (
-    BUILTIN_PROBES,
-    Answer,
-    AuthMode,
-    Classification,
-    Verdict,
-    answer_from_exception,
-    answer_from_status,
-    build_pipeline,
-    classify_endpoint,
-    classify_vault,
-    key_header,
-    parse_probe,
-    probe_for,
-    send_probe,
-)
+from aisvc.check.classify import AuthMode, Classification, Verdict, classify_endpoint, classify_vault
+from aisvc.check.pipeline import build_pipeline, send_probe
+from aisvc.check.probes import BUILTIN_PROBES, parse_probe, probe_for
 from aisvc.check.readiness import BACKOFF_CAP, BACKOFF_FIRST, Backoff, Progress, until_ready
 from aisvc.check.report import CheckReport, CheckResult
+from aisvc.contract import key_header
 from aisvc.errors import InputError
+from aisvc.services.answers import Answer, answer_from_exception, answer_from_status
 from aisvc.services.console import register_secret
 from tests.support.emulator import AzureEmulator
 

@@ -195,6 +195,17 @@ def test_main_deploys_then_checks_in_the_same_job(workflow: dict[str, Any]) -> N
     assert index_of(workflow, "deploy", "pulumi/actions") < up
 
 
+def test_preflight_runs_after_sign_in_and_before_azure_is_written(workflow: dict[str, Any]) -> None:
+    # Pull requests: after the offline plan, before the preview; main: before `pulumi up`, in the same job.
+    for job, writer in (("preview", "pulumi preview"), ("deploy", "pulumi up")):
+        preflight = index_of(workflow, job, "aisvc preflight --stack")
+        assert index_of(workflow, job, "azure/login") < preflight < index_of(workflow, job, writer), job
+        step = steps(workflow, job)[preflight]
+        # A failed preflight stops the job: nothing may soften it.
+        assert "continue-on-error" not in step and "if" not in step and "|| true" not in step["run"], job
+    assert index_of(workflow, "preview", "aisvc plan") < index_of(workflow, "preview", "aisvc preflight")
+
+
 def test_rotation_runs_non_interactively_and_records_the_new_active_key(workflow: dict[str, Any]) -> None:
     rotate = index_of(workflow, "rotate", "aisvc rotate --stack")
     assert "--yes" in runs(workflow, "rotate")[rotate].split()
@@ -214,8 +225,8 @@ def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching
 
 def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
     commands = [line for job in ("preview", "deploy", "rotate") for line in "\n".join(runs(workflow, job)).splitlines()
-                if re.match(r"\s*(pulumi (preview|up)|python3 dev\.py aisvc (plan|check|rotate))\b", line)]
-    assert len(commands) == 5  # plan, preview, up, check, rotate
+                if re.match(r"\s*(pulumi (preview|up)|python3 dev\.py aisvc (plan|preflight|check|rotate))\b", line)]
+    assert len(commands) == 7  # plan, preflight, preview, preflight, up, check, rotate
     for line in commands:
         assert '--stack "$STACK"' in line, line
     assert "inputs.stack" in workflow["env"]["STACK"] and "vars.PULUMI_STACK" in workflow["env"]["STACK"]
@@ -258,7 +269,7 @@ def test_azure_login_uses_federated_ids_only(workflow: dict[str, Any]) -> None:
 
 
 def test_aisvc_uses_the_azure_cli_session(workflow: dict[str, Any]) -> None:
-    for job in ("deploy", "rotate"):
+    for job in ("preview", "deploy", "rotate"):
         assert workflow["jobs"][job]["env"]["AZURE_TOKEN_CREDENTIALS"] == "dev"
 
 

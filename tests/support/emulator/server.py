@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .arm_reads import ArmReads
 from .certs import CertFiles, make_cert_files
 from .state import (
     ARM_SCOPE,
@@ -184,6 +185,11 @@ class EntraRoutes:
         }
 
     def _token(self, request: Request) -> Reply:
+        broken = self.state.scenario.entra_token_error
+        if broken:
+            error = "invalid_client" if broken < 500 else "temporarily_unavailable"
+            raise Reply(broken, {"error": error, "error_description": "AADSTS90033: emulated token endpoint failure"},
+                        code=error, auth="client-secret")
         form = {name: values[-1] for name, values in parse_qs(request.body.decode()).items()}
         if form.get("grant_type") != "client_credentials":
             raise Reply(400, {"error": "unsupported_grant_type", "error_description": "only client_credentials"},
@@ -362,8 +368,8 @@ class AiRoutes:
 # --- ARM ----------------------------------------------------------------------
 
 class ArmRoutes:
-    def __init__(self, state: EmulatorState, endpoint: Callable[[str], str]) -> None:
-        self.state, self.endpoint = state, endpoint
+    def __init__(self, state: EmulatorState, endpoint: Callable[[str], str], reads: ArmReads) -> None:
+        self.state, self.endpoint, self.reads = state, endpoint, reads
 
     def account_id(self) -> str:
         state = self.state
@@ -382,6 +388,9 @@ class ArmRoutes:
             raise azure_error(400, "MissingApiVersionParameter",
                               "The api-version query parameter (?api-version=) is required for all requests.",
                               auth="bearer")
+        preflight = self.reads(request)  # latency and failure knobs, the reads of `aisvc preflight` (arm_reads.py)
+        if preflight is not None:
+            return preflight
         base = self.account_id().lower()
         path = request.path.rstrip("/").lower()
         if path == base and request.method == "GET":
@@ -427,7 +436,9 @@ class AzureEmulator:
         self.state = EmulatorState()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.certs.cert_file, self.certs.key_file)
-        self._arm_routes = ArmRoutes(self.state, self.endpoint)
+        # The ARM resources `aisvc preflight` reads, with their scenario knobs (arm_reads.py).
+        self.arm = ArmReads(self.state, lambda: self.arm_endpoint)
+        self._arm_routes = ArmRoutes(self.state, self.endpoint, self.arm)
         self._servers = {
             "entra": _Server("entra", EntraRoutes(self.state, lambda: self.authority_host), self.state, context),
             "vault": _Server("vault", VaultRoutes(self.state, lambda: self.vault_url), self.state, context),
@@ -492,6 +503,7 @@ class AzureEmulator:
     client_id = property(lambda self: self.state.client_id)
     client_secret = property(lambda self: self.state.client_secret)
     subscription_id = property(lambda self: self.state.subscription_id)
+    object_id = property(lambda self: self.state.object_id)
     resource_group = property(lambda self: self.state.resource_group)
     account_name = property(lambda self: self.state.account_name)
     vault_name = property(lambda self: self.state.vault_name)
@@ -568,6 +580,11 @@ class AzureEmulator:
         """'ip' (IP/VNet rules), 'public-disabled', or None."""
         with self.state.lock:
             self.state.scenario.ai_firewall = mode
+
+    def break_token_endpoint(self, status: int = 503) -> None:
+        """The token endpoint answers `status` (401 invalid_client, or a 5xx outage); 0 repairs it."""
+        with self.state.lock:
+            self.state.scenario.entra_token_error = status
 
     def set_vault_firewall(self, enabled: bool) -> None:
         with self.state.lock:

@@ -2,6 +2,8 @@
 secrets, per-test scenario knobs and a request log (never holding secrets)."""
 from __future__ import annotations
 
+import base64
+import json
 import secrets as _random
 import threading
 import time
@@ -15,6 +17,10 @@ FirewallMode = Literal["ip", "public-disabled"]
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 VAULT_SCOPE = "https://vault.azure.net/.default"
 ARM_SCOPE = "https://management.azure.com/.default"
+
+
+def _b64url(document: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
 
 
 def new_key() -> str:
@@ -61,6 +67,8 @@ class Scenario:
     # Keys that keep working for a while after regeneration (real Azure: none; the
     # check's grace period exists for propagation lag, which this can simulate).
     ai_key_lag_until: float = 0.0
+    # The token endpoint answers every request with this status (401: invalid_client, 5xx: an outage); 0 = works.
+    entra_token_error: int = 0
 
 
 @dataclass
@@ -68,6 +76,8 @@ class EmulatorState:
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     client_secret: str = field(default_factory=lambda: "emu~" + _random.token_urlsafe(24))
+    # The client's object id: the `oid` claim of every token (who ARM sees as the caller).
+    object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     subscription_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     resource_group: str = "rg-aisvc-test"
     account_name: str = "aisvc-test-acct"
@@ -83,7 +93,11 @@ class EmulatorState:
 
     # --- identity -------------------------------------------------------------
     def issue_token(self, scope: str) -> str:
-        token = "emu-token." + _random.token_urlsafe(32)
+        """A JWT-shaped token (unsigned): ARM callers read `oid` from it, as from a real Entra ID token."""
+        claims = {"aud": scope.removesuffix("/.default"), "tid": self.tenant_id, "appid": self.client_id,
+                  "oid": self.object_id, "jti": _random.token_urlsafe(16)}
+        token = ".".join(_b64url(part) for part in ({"typ": "JWT", "alg": "RS256"}, claims)) + "." + \
+            _random.token_urlsafe(32)
         with self.lock:
             self.tokens[token] = (scope, time.time() + 3599)
         return token
