@@ -72,5 +72,6 @@ def _interrupted_line(signal: Interrupted, report: CheckReport) -> str:
     """What the check had found when the signal came; it changes nothing, so nothing needs undoing."""
     done = "; ".join(f"{check.name}: {'ok' if check.ok else check.error} after {check.attempts} attempt(s) in "
                      f"{check.elapsed_seconds:.1f} s" for check in report.checks)
+    verdict = "" if report.ok else f"; {report.endpoint} was not proven to work"
     return (f"check interrupted by {signal.signal_name}{f' ({done})' if done else ''}: nothing was changed "
-            f"(the check only reads); {report.endpoint} was not proven to work")
+            f"(the check only reads){verdict}")

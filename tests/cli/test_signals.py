@@ -162,7 +162,8 @@ def test_rotate_interrupted_in_up_signals_pulumi_and_waits(
     assert "Traceback" not in stderr
     # What was changed: key2 regenerated, key1 (what apps hold) untouched.
     assert azure_emulator.keys["key1"] == keys_before["key1"] and azure_emulator.keys["key2"] != keys_before["key2"]
-    assert azure_emulator.get_secret("ai-services-key").value == keys_before["key1"]
+    app_secret = azure_emulator.get_secret("ai-services-key")
+    assert app_secret is not None and app_secret.value == keys_before["key1"]
     for secret in azure_emulator.secret_values():
         assert secret not in stdout + stderr
 
