@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -123,3 +124,17 @@ def _wait(child: subprocess.Popen[str]) -> None:
             return
         except KeyboardInterrupt:  # outside the frame: a plain Ctrl-C while waiting; keep waiting
             continue
+
+
+def run_supervised(args: list[str], *, cwd: str | Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(capture_output=True, text=True)` for a short child (`pulumi stack output`), supervised:
+    a signal reaches the child and it is waited for, instead of the SIGKILL `subprocess.run` sends."""
+    with subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, process_group=CHILD_PROCESS_GROUP) as child, supervised(child):
+        try:
+            stdout, stderr = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise
+    return subprocess.CompletedProcess(args, child.returncode, stdout, stderr)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from aisvc.errors import InputError
 from aisvc.services.console import redact
+from aisvc.services.interrupts import run_supervised
 
 CredentialId = Literal["key1", "key2"]
 PULUMI_SECRET_PLACEHOLDER = "[secret]"
@@ -110,8 +111,9 @@ def load_outputs_from_stack(stack: str, cwd: str | Path | None = None) -> StackO
                          "(https://www.pulumi.com/docs/install/) or pass --outputs FILE")
     source = f"pulumi stack output --stack {stack}"
     try:
-        done = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
-                              capture_output=True, text=True, timeout=PULUMI_TIMEOUT_SECONDS, check=False)
+        # Supervised: an interrupted check signals `pulumi` and waits for it (contract: Signals).
+        done = run_supervised([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
+                              timeout=PULUMI_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise InputError(f"{source}: no answer within {PULUMI_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:

@@ -103,6 +103,22 @@ def test_check_interrupted_without_json_prints_only_the_line(azure_emulator: Azu
     assert "Traceback" not in stderr and "Aborted" not in stderr
 
 
+def test_check_stack_interrupted_while_pulumi_reads_outputs(azure_emulator: AzureEmulator, tmp_path: Path) -> None:
+    fake = FakePulumi(tmp_path, outputs=azure_emulator.stack_outputs())
+    fake.update_stack(hang={"stack output": 120})
+    process = start_aisvc("check", "-s", "dev", "--project-dir", str(fake.project), "--json",
+                          env=rotate_env(azure_emulator, fake))
+    [hanging] = wait_until(fake.signal_events, process, "`pulumi stack output` to start")
+
+    returncode, stdout, stderr = interrupt(process, signal.SIGINT)
+
+    assert [event["event"] for event in fake.signal_events()] == ["hanging", "signal", "exited"]
+    assert fake.signal_events()[1]["signal"] == "SIGINT" and not alive(hanging["pid"])
+    assert returncode == 130, stderr
+    assert json.loads(stdout) == {"ok": False, "error": "interrupted"}
+    assert last_line(stderr) == "error: check interrupted by SIGINT: nothing was changed (the check only reads)"
+
+
 # --- rotate: interrupted while `pulumi up` runs -----------------------------------------------
 
 

@@ -10,7 +10,7 @@ Environment:
                        "outputs": {...}, "secretOutputs": [names],
                        "preview": {"same": 3, "update": 1},   # resourceChanges
                        "fail": {"up": "message", "preview": ..., "config set": ...},
-                       "hang": {"up": SECONDS}}}}   # block like a long update, until a signal
+                       "hang": {"up": SECONDS}}}}   # block ("up", "preview", "stack output") until a signal
                      `up` copies `<project>:secrets.activeKey` from the stack config
                      into outputs["activeKey"] and records an update; with
                      "program": "key-secrets" it also writes the three key
@@ -225,6 +225,7 @@ def cmd_stack(state: dict[str, Any], args: list[str]) -> None:
         return
     entry = stack_entry(state, stack)
     if sub == "output":
+        maybe_hang(entry, "stack output")
         show = take_flag(args, "--show-secrets")
         outputs = dict(entry.get("outputs") or {})
         if not show:
