@@ -6,21 +6,26 @@ wherever it is waiting (a sleep, a socket read, a child's exit). Code that runs
 a long-lived child wraps it in `supervised(process)`: on the way out of an
 interruption the child gets the same signal and is waited for, so no `pulumi up`
 is orphaned. A second signal goes to the children (for the Pulumi CLI a second
-Ctrl-C means "stop now"); with no child left it ends the process at once.
+Ctrl-C means "stop now"); with no child it is ignored, and a third ends the
+process at once.
 """
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the frame loads this module for every command; subprocess only when a child runs
+    import subprocess
+    from pathlib import Path
+    from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+FORCE_EXIT_AFTER = 3  # signals
 
 _children: set[subprocess.Popen[str]] = set()
 _children_lock = threading.Lock()
@@ -52,8 +57,9 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
     _received.append(signum)
     if len(_received) == 1:
         raise Interrupted(signum)
-    # Already unwinding: a repeated signal is for the children, or ends a stuck cleanup.
-    if not _forward(signum):
+    # Already unwinding: a repeated signal is for the children. Without one, a double Ctrl-C must not
+    # cost the report (and the JSON document), so only a third signal ends a stuck clean-up at once.
+    if not _forward(signum) and len(_received) >= FORCE_EXIT_AFTER:
         sys.stderr.write(f"error: {signal.Signals(signum).name} again: exiting now\n")
         sys.stderr.flush()
         os._exit(128 + signum)
@@ -129,6 +135,8 @@ def _wait(child: subprocess.Popen[str]) -> None:
 def run_supervised(args: list[str], *, cwd: str | Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
     """`subprocess.run(capture_output=True, text=True)` for a short child (`pulumi stack output`), supervised:
     a signal reaches the child and it is waited for, instead of the SIGKILL `subprocess.run` sends."""
+    import subprocess
+
     with subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, process_group=CHILD_PROCESS_GROUP) as child, supervised(child):
         try:

@@ -119,6 +119,20 @@ def test_check_stack_interrupted_while_pulumi_reads_outputs(azure_emulator: Azur
     assert last_line(stderr) == "error: check interrupted by SIGINT: nothing was changed (the check only reads)"
 
 
+def test_check_double_ctrl_c_still_prints_the_document(azure_emulator: AzureEmulator) -> None:
+    azure_emulator.unmap_subdomain_for(300.0)
+    process = start_aisvc("check", "--outputs", "-", "--json", "--auth", "key", "--timeout", "120",
+                          env=azure_emulator.env(), stdin=json.dumps(azure_emulator.stack_outputs()))
+    wait_until(lambda: azure_emulator.requests(role="ai"), process, "the first probe")
+
+    os.kill(process.pid, signal.SIGINT)
+    returncode, stdout, stderr = interrupt(process, signal.SIGINT)
+
+    assert returncode == 130, stderr
+    assert json.loads(stdout)["error"] == "interrupted"
+    assert last_line(stderr).startswith("error: check interrupted by SIGINT")
+
+
 # --- rotate: interrupted while `pulumi up` runs -----------------------------------------------
 
 
