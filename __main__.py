@@ -1,6 +1,6 @@
-"""The ai-services Pulumi program: read settings, build components, export outputs.
+"""The ai-services Pulumi program: read settings, build the AiServices component, export outputs.
 
-Everything is decided in plain Python first (settings, names, ids), so a bad
+Everything is decided in plain Python first (settings, names, principals), so a bad
 stack config stops the run before any resource is registered. `aisvc plan` runs
 this same file under the Pulumi SDK mock engine.
 """
@@ -10,12 +10,63 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from aisvc.config import naming
-from aisvc.config.settings import SettingsError, load
-from components.account import AiServicesAccount, AiServicesAccountArgs
-from components.key_export import KeyExport, KeyExportArgs
-from components.key_vault import ExistingVault, KeyVault, KeyVaultArgs
-from components.resource_group import ResourceGroup, ResourceGroupArgs
-from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, deployer_principal_type, grants_for
+from aisvc.config.grants import deployer_principal
+from aisvc.config.settings import NetworkAcls, Principal, Settings, SettingsError, load
+from aisvc.contract import OutputName
+from components import (
+    AiServices,
+    AiServicesArgs,
+    Bypass,
+    CredentialKey,
+    DefaultAction,
+    Kind,
+    LockLevel,
+    ModelDeploymentArgs,
+    NetworkAclsArgs,
+    PrincipalArgs,
+    PrincipalType,
+    PublicNetworkAccess,
+    ResourceGroup,
+    ResourceGroupArgs,
+    SecretNamesArgs,
+    VaultSettingsArgs,
+    VaultSku,
+)
+
+
+def network_acls(acls: NetworkAcls) -> NetworkAclsArgs:
+    return NetworkAclsArgs(default_action=DefaultAction(acls.default_action), bypass=Bypass(acls.bypass),
+                           ip_rules=list(acls.ip_rules))
+
+
+def principals(items: tuple[Principal, ...]) -> list[PrincipalArgs]:
+    return [PrincipalArgs(principal_id=p.principal_id, principal_type=PrincipalType(p.principal_type)) for p in items]
+
+
+def vault_settings(settings: Settings, vault_name: str) -> VaultSettingsArgs:
+    vault = settings.key_vault
+    if vault.existing_id:
+        return VaultSettingsArgs(existing_id=vault.existing_id)
+    chosen = VaultSettingsArgs(
+        name=vault_name, sku=VaultSku(vault.sku), soft_delete_retention_in_days=vault.soft_delete_retention_in_days,
+        enable_purge_protection=vault.enable_purge_protection,
+        public_network_access=PublicNetworkAccess(settings.vault_public_network_access),
+    )
+    if settings.vault_network_acls:
+        chosen["network_acls"] = network_acls(settings.vault_network_acls)
+    return chosen
+
+
+def deployments(settings: Settings) -> list[ModelDeploymentArgs]:
+    chosen = []
+    for spec in settings.deployments:
+        deployment = ModelDeploymentArgs(name=spec.name, model_format=spec.model_format, model_name=spec.model_name,
+                                         sku_name=spec.sku_name, capacity=spec.capacity)
+        if spec.model_version is not None:
+            deployment["model_version"] = spec.model_version
+        chosen.append(deployment)
+    return chosen
+
 
 try:
     settings = load()
@@ -26,82 +77,42 @@ except SettingsError as error:
 
 prefix = settings.name_prefix
 tags = dict(settings.tags)
-subscription = client.subscription_id
-
 if settings.resource_group_name:
     group_name: pulumi.Input[str] = settings.resource_group_name
 else:
-    group_name = ResourceGroup(prefix, ResourceGroupArgs(names.resource_group, settings.location, tags)).name
+    group_name = ResourceGroup(prefix, ResourceGroupArgs(name=names.resource_group, location=settings.location, tags=tags)).name
 
-# The vault and the account do not depend on each other: they are created in parallel.
-existing = settings.key_vault.existing
-vault = KeyVault(prefix, KeyVaultArgs(
-    resource_group_name=group_name,
-    location=settings.location,
-    vault_name=names.vault,
+args = AiServicesArgs(
+    subscription_id=client.subscription_id,
     tenant_id=client.tenant_id,
-    sku=settings.key_vault.sku,
-    soft_delete_retention_in_days=settings.key_vault.soft_delete_retention_in_days,
-    enable_purge_protection=settings.key_vault.enable_purge_protection,
-    public_network_access=settings.vault_public_network_access,
-    network_acls=settings.vault_network_acls,
-    lock=settings.lock,
-    tags=tags,
-    existing=ExistingVault(settings.key_vault.existing_id, existing["name"], existing["group"]) if existing else None,
-))
-account = AiServicesAccount(prefix, AiServicesAccountArgs(
     resource_group_name=group_name,
     location=settings.location,
     account_name=names.account,
     custom_sub_domain_name=names.custom_sub_domain,
-    kind=settings.kind,
+    key_vault=vault_settings(settings, names.vault),
+    kind=Kind(settings.kind),
     sku=settings.sku,
     disable_local_auth=settings.disable_local_auth,
-    public_network_access=settings.public_network_access,
-    network_acls=settings.network_acls,
-    deployments=settings.deployments,
+    public_network_access=PublicNetworkAccess(settings.public_network_access),
+    deployments=deployments(settings),
     restore=settings.restore,
-    lock=settings.lock,
+    secrets=SecretNamesArgs(key1_name=settings.secrets.key1_name, key2_name=settings.secrets.key2_name,
+                            current_name=settings.secrets.current_name,
+                            active_key=CredentialKey(settings.secrets.active_key)),
+    secret_readers=principals(settings.secret_readers),
+    service_users=principals(settings.service_users),
+    lock=LockLevel(settings.lock),
     tags=tags,
-))
+)
+if settings.network_acls:
+    args["network_acls"] = network_acls(settings.network_acls)
+deployer = deployer_principal(settings, client.object_id, os.environ, pulumi.Config("azure-native").get("clientId"))
+if deployer:
+    args["deployer"] = principals((deployer,))[0]
+ai = AiServices(prefix, args)
 
-key_export = None
-if settings.local_auth_enabled:
-    key_export = KeyExport(prefix, KeyExportArgs(
-        account_name=account.name,
-        account_resource_group_name=group_name,
-        vault_name=vault.name,
-        vault_resource_group_name=vault.resource_group_name,
-        secrets=settings.secrets,
-        tags=tags,
-    ))
-
-deployer_type = deployer_principal_type(
-    settings.deployer_principal_type, os.environ, pulumi.Config("azure-native").get("clientId"))
-grants = grants_for(settings, client.object_id, deployer_type)
-roles = None
-if grants:
-    roles = RoleAssignments(prefix, RoleAssignmentsArgs(
-        subscription_id=subscription,
-        grants=tuple(grants),
-        vault_id=vault.id,
-        vault_id_text=settings.key_vault.existing_id or naming.vault_id(subscription, names.resource_group, names.vault),
-        account_id=account.id,
-        account_id_text=naming.account_id(subscription, names.resource_group, names.account),
-    ))
-
-pulumi.export("endpoint", account.endpoint)
-pulumi.export("accountName", account.name)
-pulumi.export("accountId", account.id)
-pulumi.export("resourceGroupName", group_name)
-pulumi.export("location", settings.location)
-pulumi.export("kind", settings.kind)
-pulumi.export("customSubDomainName", names.custom_sub_domain)
-pulumi.export("localAuthEnabled", settings.local_auth_enabled)
-pulumi.export("keyVaultName", vault.name)
-pulumi.export("keyVaultUri", vault.uri)
-if settings.local_auth_enabled:  # keys themselves are never exported
-    pulumi.export("keySecretName", settings.secrets.current_name)
-    pulumi.export("keySecretNames", {"key1": settings.secrets.key1_name, "key2": settings.secrets.key2_name})
-pulumi.export("activeKey", settings.secrets.active_key)
-pulumi.export("principalId", account.principal_id)
+outputs = ai.outputs()
+outputs[OutputName.RESOURCE_GROUP_NAME] = group_name  # the group's Output when the program created it
+for name in OutputName:
+    if name in outputs:  # keySecretName(s) only with local auth; keys themselves are never exported
+        pulumi.export(name, outputs[name])

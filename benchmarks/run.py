@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python3 dev.py bench [plan|check]` (default: all).
+"""Run the benchmarks: `python3 dev.py bench [plan|check|client]` (default: all).
 
 Every figure is a ratio or a difference measured within this run; nothing here
 is a test and nothing fails on a time.
@@ -11,9 +11,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_check  # noqa: E402
+import bench_client  # noqa: E402
 import bench_plan  # noqa: E402
 
-SUITES = {"plan": bench_plan.main, "check": bench_check.main}
+SUITES = {"plan": bench_plan.main, "check": bench_check.main, "client": bench_client.main}
 
 
 def main(argv: list[str]) -> int:

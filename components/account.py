@@ -2,60 +2,80 @@
 model deployments (one after another), optional lock.
 
 Secure defaults follow Azure Verified Modules (avm/res/cognitive-services/account):
-a custom subdomain (needed for Entra ID tokens), a system-assigned identity, and
-public network access / ACLs exactly as configured. TLS 1.2+ is enforced by the
-service itself; the account has no setting to weaken it.
+local (key) auth off unless asked for, a custom subdomain (needed for Entra ID
+tokens), a system-assigned identity, and public network access / ACLs exactly as
+given. TLS 1.2+ is enforced by the service itself; the account has no setting to
+weaken it.
 """
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from aisvc.config.settings import ModelDeployment, NetworkAcls
-from components.locks import do_not_delete_lock
+from components.inputs import DEFAULT_KIND, Kind, LockLevel, ModelDeploymentArgs, NetworkAclsArgs, PublicNetworkAccess
+from components.locks import lock_if_asked
 
 
-@dataclass(frozen=True)
-class AiServicesAccountArgs:
+class AiServicesAccountArgs(TypedDict):
+    """Inputs of one AI services account."""
+
     resource_group_name: pulumi.Input[str]
-    location: str
+    """The resource group the account lives in."""
+    location: pulumi.Input[str]
+    """Azure region."""
     account_name: str
+    """Account name; plain because it names the lock."""
     custom_sub_domain_name: str
-    kind: str = "AIServices"
-    sku: str = "S0"
-    disable_local_auth: bool = False
-    public_network_access: str = "Enabled"
-    network_acls: NetworkAcls | None = None
-    deployments: tuple[ModelDeployment, ...] = ()
-    restore: bool = False
-    lock: str = "none"
-    tags: Mapping[str, str] = field(default_factory=dict)
+    """The endpoint's DNS label (<name>.cognitiveservices.azure.com); plain because the endpoint is built from it."""
+    kind: NotRequired[Kind]
+    """Account kind. Default: AIServices."""
+    sku: NotRequired[pulumi.Input[str]]
+    """Pricing tier. Default: S0."""
+    disable_local_auth: NotRequired[bool]
+    """True: Entra ID only, no keys. Default: true (Azure Verified Modules' secure default)."""
+    public_network_access: NotRequired[pulumi.Input[PublicNetworkAccess]]
+    """Default: Enabled (this component creates no private endpoint; restrict with network_acls)."""
+    network_acls: NotRequired[NetworkAclsArgs]
+    """Network rules; none by default."""
+    deployments: NotRequired[list[ModelDeploymentArgs]]
+    """Model deployments, created one after another (Azure rejects concurrent writes on one account)."""
+    restore: NotRequired[bool]
+    """Recover a soft-deleted account of the same name. Default: false (never sent unless true)."""
+    lock: NotRequired[LockLevel]
+    """CanNotDelete adds a management lock. Default: none."""
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Tags on the account."""
 
 
-def account_network_acls(acls: NetworkAcls | None) -> cognitiveservices.NetworkRuleSetArgs | None:
+def account_network_acls(acls: NetworkAclsArgs | None) -> cognitiveservices.NetworkRuleSetArgs | None:
     if acls is None:
         return None
     return cognitiveservices.NetworkRuleSetArgs(
-        default_action=acls.default_action,
-        bypass=acls.bypass,
-        ip_rules=[cognitiveservices.IpRuleArgs(value=rule) for rule in acls.ip_rules],
+        default_action=acls["default_action"],
+        bypass=acls.get("bypass", "AzureServices"),
+        ip_rules=[cognitiveservices.IpRuleArgs(value=rule) for rule in acls.get("ip_rules", [])],
     )
 
 
+def _principal_id(identity: cognitiveservices.outputs.IdentityResponse | None) -> str:
+    # Always set once the account exists: it asks for a system-assigned identity.
+    return cast(str, identity.principal_id if identity else None)
+
+
 class AiServicesAccount(pulumi.ComponentResource):
-    """``ai-services:account:AiServicesAccount``."""
+    """An Azure AI services account with its model deployments."""
 
     TYPE = "ai-services:account:AiServicesAccount"
 
-    account: cognitiveservices.Account
     id: pulumi.Output[str]
+    """The account's resource id."""
     name: pulumi.Output[str]
+    """The account's name."""
     endpoint: pulumi.Output[str]
+    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
     principal_id: pulumi.Output[str]
-    deployments: list[cognitiveservices.Deployment]
+    """Object id of the account's system-assigned identity."""
 
     def __init__(self, name: str, args: AiServicesAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
@@ -63,56 +83,56 @@ class AiServicesAccount(pulumi.ComponentResource):
         self.id = self.account.id
         self.name = self.account.name
         # The contract's endpoint: the custom subdomain host, the only one that takes Entra ID tokens.
-        subdomain = args.custom_sub_domain_name
+        subdomain = args["custom_sub_domain_name"]
         self.endpoint = self.account.id.apply(lambda _: f"https://{subdomain}.cognitiveservices.azure.com/")
-        self.principal_id = self.account.identity.apply(lambda identity: identity.principal_id if identity else None)
+        self.principal_id = self.account.identity.apply(_principal_id)
         self.deployments = self._deployments(name, args)
-        if args.lock == "CanNotDelete":
-            do_not_delete_lock(
-                self, name, self.account.id, args.account_name,
-                "Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
-            )
+        lock_if_asked(
+            args.get("lock"), self, name, self.account.id, args["account_name"],
+            "Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
+        )
         self.register_outputs({
             "id": self.id, "name": self.name, "endpoint": self.endpoint, "principalId": self.principal_id,
         })
 
     def _account(self, name: str, args: AiServicesAccountArgs) -> cognitiveservices.Account:
+        tags = args.get("tags") or {}
         return cognitiveservices.Account(
             name,
-            account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            kind=args.kind,
-            sku=cognitiveservices.SkuArgs(name=args.sku),
-            identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
+            account_name=args["account_name"],
+            resource_group_name=args["resource_group_name"],
+            location=args["location"],
+            kind=str(args.get("kind", DEFAULT_KIND)),
+            sku=cognitiveservices.SkuArgs(name=args.get("sku", "S0")),
+            identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
             properties=cognitiveservices.AccountPropertiesArgs(
-                custom_sub_domain_name=args.custom_sub_domain_name,
-                disable_local_auth=args.disable_local_auth,
-                public_network_access=args.public_network_access,
-                network_acls=account_network_acls(args.network_acls),
+                custom_sub_domain_name=args["custom_sub_domain_name"],
+                disable_local_auth=args.get("disable_local_auth", True),
+                public_network_access=args.get("public_network_access", PublicNetworkAccess.ENABLED),
+                network_acls=account_network_acls(args.get("network_acls")),
                 # Only sent when asked: re-creating a soft-deleted name otherwise fails with
                 # FlagMustBeSetForRestore, which is the safe default.
-                restore=True if args.restore else None,
+                restore=True if args.get("restore") else None,
             ),
-            tags=dict(args.tags) or None,
+            tags=dict(tags) or None,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _deployments(self, name: str, args: AiServicesAccountArgs) -> list[cognitiveservices.Deployment]:
         """One after another: Azure rejects concurrent deployment writes on one account."""
         created: list[cognitiveservices.Deployment] = []
-        for spec in args.deployments:
+        for spec in args.get("deployments") or []:
             created.append(cognitiveservices.Deployment(
-                f"{name}-{spec.name}",
+                f"{name}-{spec['name']}",
                 account_name=self.account.name,
-                resource_group_name=args.resource_group_name,
-                deployment_name=spec.name,
+                resource_group_name=args["resource_group_name"],
+                deployment_name=spec["name"],
                 properties=cognitiveservices.DeploymentPropertiesArgs(
                     model=cognitiveservices.DeploymentModelArgs(
-                        format=spec.model_format, name=spec.model_name, version=spec.model_version,
+                        format=spec["model_format"], name=spec["model_name"], version=spec.get("model_version"),
                     ),
                 ),
-                sku=cognitiveservices.SkuArgs(name=spec.sku_name, capacity=spec.capacity),
+                sku=cognitiveservices.SkuArgs(name=spec.get("sku_name", "Standard"), capacity=spec.get("capacity", 1)),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=created[-1:]),
             ))
         return created

@@ -1,81 +1,94 @@
 """Push the account keys into Key Vault (two-key pattern).
 
 Three secrets: key 1, key 2, and the *current* key (the one named by
-``activeKey``, tagged ``CredentialId``). Apps read the current secret; rotation
+``active_key``, tagged ``CredentialId``). Apps read the current secret; rotation
 regenerates the inactive key, flips ``activeKey`` and re-runs ``pulumi up``.
 
 The provider does not mark ``listAccountKeys`` results secret, so the values are
 wrapped in ``pulumi.Output.secret`` and every Secret resource also marks its
 ``properties`` output secret: no key reaches state, plan output or logs in clear.
-Only used when local (key) auth is on; with ``disableLocalAuth`` this component
+Only used when local auth is on; with ``disable_local_auth`` this component
 is never built, so ``listAccountKeys`` (which Azure then rejects) is never called.
 """
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import cognitiveservices, keyvault
 
-from aisvc.config.settings import SecretNames
-from aisvc.contract import CREDENTIAL_ID_TAG
+from aisvc.contract import CREDENTIAL_ID_TAG, DEFAULT_SECRET_NAMES
+from components.inputs import DEFAULT_ACTIVE_KEY, SecretNamesArgs
 
 
-@dataclass(frozen=True)
-class KeyExportArgs:
-    account_name: pulumi.Input[str]  # the account's name Output: keys are listed once it exists
+class KeyExportArgs(TypedDict):
+    """Where the keys come from and where they go."""
+
+    account_name: pulumi.Input[str]
+    """The account's name (its Output: keys are listed once it exists)."""
     account_resource_group_name: pulumi.Input[str]
-    vault_name: pulumi.Input[str]  # the vault's name Output: secrets are written once it exists
+    """The account's resource group."""
+    vault_name: pulumi.Input[str]
+    """The vault's name (its Output: secrets are written once it exists)."""
     vault_resource_group_name: pulumi.Input[str]
-    secrets: SecretNames = field(default_factory=SecretNames)
-    tags: Mapping[str, str] = field(default_factory=dict)
+    """The vault's resource group."""
+    secrets: NotRequired[SecretNamesArgs]
+    """Secret names and the active key. Default: ai-services-key1/-key2/-key, key1."""
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Tags on the secrets (the current one also gets CredentialId)."""
 
 
 class KeyExport(pulumi.ComponentResource):
-    """``ai-services:key_export:KeyExport``."""
+    """The account's two keys and the current key as Key Vault secrets."""
 
     TYPE = "ai-services:key_export:KeyExport"
 
-    key_values: dict[str, pulumi.Output[str]]  # "key1"/"key2" -> the key, always a secret Output
-    key1: keyvault.Secret
-    key2: keyvault.Secret
-    current: keyvault.Secret
+    key1_secret_name: pulumi.Output[str]
+    """Secret holding key 1."""
+    key2_secret_name: pulumi.Output[str]
+    """Secret holding key 2."""
+    current_secret_name: pulumi.Output[str]
+    """Secret holding the active key: the one apps read."""
 
     def __init__(self, name: str, args: KeyExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         keys = cognitiveservices.list_account_keys_output(
-            account_name=args.account_name,
-            resource_group_name=args.account_resource_group_name,
+            account_name=args["account_name"],
+            resource_group_name=args["account_resource_group_name"],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        self.key_values = {
+        # "key1"/"key2" -> the key, always a secret Output.
+        self.key_values: dict[str, pulumi.Output[str]] = {
             "key1": pulumi.Output.secret(keys.key1),
             "key2": pulumi.Output.secret(keys.key2),
         }
-        names = args.secrets
-        self.key1 = self._secret(f"{name}-key1", names.key1_name, self.key_values["key1"], args, {})
-        self.key2 = self._secret(f"{name}-key2", names.key2_name, self.key_values["key2"], args, {})
-        self.current = self._secret(
-            f"{name}-current", names.current_name, self.key_values[names.active_key], args,
-            {CREDENTIAL_ID_TAG: names.active_key},
-        )
+        names = args.get("secrets") or SecretNamesArgs()
+        active = str(names.get("active_key", DEFAULT_ACTIVE_KEY))
+        self.key1 = self._secret(f"{name}-key1", names.get("key1_name", DEFAULT_SECRET_NAMES["key1"]),
+                                 self.key_values["key1"], args, {})
+        self.key2 = self._secret(f"{name}-key2", names.get("key2_name", DEFAULT_SECRET_NAMES["key2"]),
+                                 self.key_values["key2"], args, {})
+        self.current = self._secret(f"{name}-current", names.get("current_name", DEFAULT_SECRET_NAMES["current"]),
+                                    self.key_values[active], args, {CREDENTIAL_ID_TAG: active})
+        self.key1_secret_name = self.key1.name
+        self.key2_secret_name = self.key2.name
+        self.current_secret_name = self.current.name
         self.register_outputs({
-            "key1SecretName": self.key1.name,
-            "key2SecretName": self.key2.name,
-            "currentSecretName": self.current.name,
+            "key1SecretName": self.key1_secret_name,
+            "key2SecretName": self.key2_secret_name,
+            "currentSecretName": self.current_secret_name,
         })
 
     def _secret(
-        self, resource_name: str, secret_name: str, value: pulumi.Output[str], args: KeyExportArgs,
+        self, resource_name: str, secret_name: pulumi.Input[str], value: pulumi.Output[str], args: KeyExportArgs,
         extra_tags: Mapping[str, str],
     ) -> keyvault.Secret:
+        tags = {**(args.get("tags") or {}), **extra_tags}
         return keyvault.Secret(
             resource_name,
             secret_name=secret_name,
-            vault_name=args.vault_name,
-            resource_group_name=args.vault_resource_group_name,
+            vault_name=args["vault_name"],
+            resource_group_name=args["vault_resource_group_name"],
             properties=keyvault.SecretPropertiesArgs(value=value, content_type="text/plain"),
-            tags={**args.tags, **extra_tags} or None,
+            tags=tags or None,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
         )

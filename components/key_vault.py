@@ -3,106 +3,127 @@
 Secure defaults follow Azure Verified Modules (avm/res/key-vault/vault): RBAC
 authorization (no access policies), soft delete with 90 days retention, purge
 protection on, no VM/ARM-template/disk-encryption access, public network access
-and ACLs as configured. TLS 1.2+ is enforced by the service.
+and ACLs as given. TLS 1.2+ is enforced by the service.
 """
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import keyvault
 
-from aisvc.config.settings import NetworkAcls
-from components.locks import do_not_delete_lock
+from aisvc.contract import VAULT_ID_RE
+from components.inputs import LockLevel, NetworkAclsArgs, PublicNetworkAccess, VaultSku
+from components.locks import lock_if_asked
 
 
-@dataclass(frozen=True)
-class ExistingVault:
-    id: str
-    name: str
-    resource_group_name: str
+class KeyVaultArgs(TypedDict):
+    """Inputs of the vault: a new one (vault_name), or an existing one (existing_vault_id)."""
 
-
-@dataclass(frozen=True)
-class KeyVaultArgs:
     resource_group_name: pulumi.Input[str]
-    location: str
-    vault_name: str
-    tenant_id: str
-    sku: str = "standard"
-    soft_delete_retention_in_days: int = 90
-    enable_purge_protection: bool = True
-    public_network_access: str = "Enabled"
-    network_acls: NetworkAcls | None = None
-    lock: str = "none"
-    tags: Mapping[str, str] = field(default_factory=dict)
-    existing: ExistingVault | None = None  # use this vault, create nothing
+    """The resource group of a new vault."""
+    location: pulumi.Input[str]
+    """Azure region of a new vault."""
+    tenant_id: pulumi.Input[str]
+    """Entra ID tenant of a new vault."""
+    vault_name: NotRequired[str]
+    """Name of a new vault; plain because it names the lock."""
+    existing_vault_id: NotRequired[str]
+    """Resource id of an existing vault (RBAC authorization) to use instead; plain: it decides whether a vault is created."""
+    sku: NotRequired[VaultSku]
+    """Default: standard."""
+    soft_delete_retention_in_days: NotRequired[pulumi.Input[int]]
+    """7-90. Default: 90."""
+    enable_purge_protection: NotRequired[bool]
+    """Default: true. Plain: false is left out, ARM rejects an explicit false."""
+    public_network_access: NotRequired[pulumi.Input[PublicNetworkAccess]]
+    """Default: Enabled."""
+    network_acls: NotRequired[NetworkAclsArgs]
+    """Network rules; none by default."""
+    lock: NotRequired[LockLevel]
+    """CanNotDelete adds a management lock on a new vault. Default: none."""
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Tags on a new vault."""
 
 
-def vault_network_acls(acls: NetworkAcls | None) -> keyvault.NetworkRuleSetArgs | None:
+def vault_network_acls(acls: NetworkAclsArgs | None) -> keyvault.NetworkRuleSetArgs | None:
     if acls is None:
         return None
     return keyvault.NetworkRuleSetArgs(
-        default_action=acls.default_action,
-        bypass=acls.bypass,
-        ip_rules=[keyvault.IPRuleArgs(value=rule) for rule in acls.ip_rules],
+        default_action=acls["default_action"],
+        bypass=acls.get("bypass", "AzureServices"),
+        ip_rules=[keyvault.IPRuleArgs(value=rule) for rule in acls.get("ip_rules", [])],
     )
 
 
+def existing_vault_parts(vault_id: str) -> tuple[str, str]:
+    """(resource group, name) of a vault resource id; ValueError naming the id otherwise."""
+    match = VAULT_ID_RE.match(vault_id)
+    if not match:
+        raise ValueError(f"existing_vault_id {vault_id!r} is not a Key Vault resource id")
+    return match["group"], match["name"]
+
+
 class KeyVault(pulumi.ComponentResource):
-    """``ai-services:key_vault:KeyVault``."""
+    """The Key Vault the account keys are written to."""
 
     TYPE = "ai-services:key_vault:KeyVault"
 
-    vault: keyvault.Vault | None
     id: pulumi.Output[str]
+    """The vault's resource id."""
     name: pulumi.Output[str]
+    """The vault's name."""
     resource_group_name: pulumi.Output[str]
+    """The vault's resource group."""
     uri: pulumi.Output[str]
+    """https://<name>.vault.azure.net/"""
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
-        if args.existing:
+        self.vault: keyvault.Vault | None = None
+        existing_id = args.get("existing_vault_id")
+        if existing_id:
             # An existing vault must already use RBAC authorization (the role assignments rely on it).
-            self.vault = None
-            self.id = pulumi.Output.from_input(args.existing.id)
-            self.name = pulumi.Output.from_input(args.existing.name)
-            self.resource_group_name = pulumi.Output.from_input(args.existing.resource_group_name)
-            self.uri = pulumi.Output.from_input(f"https://{args.existing.name}.vault.azure.net/")
+            group, vault_name = existing_vault_parts(existing_id)
+            self.id = pulumi.Output.from_input(existing_id)
+            self.name = pulumi.Output.from_input(vault_name)
+            self.resource_group_name = pulumi.Output.from_input(group)
+            self.uri = pulumi.Output.from_input(f"https://{vault_name}.vault.azure.net/")
         else:
-            self.vault = self._vault(name, args)
-            self.id = self.vault.id
-            self.name = self.vault.name
-            self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
-            self.uri = self.vault.properties.apply(lambda props: props.vault_uri)
-            if args.lock == "CanNotDelete":
-                do_not_delete_lock(
-                    self, name, self.vault.id, args.vault_name,
-                    "Apps read the AI services key from this vault. Remove the lock first.",
-                )
+            vault_name = args.get("vault_name") or ""
+            if not vault_name:
+                raise ValueError(f"KeyVault {name}: give vault_name (a new vault) or existing_vault_id")
+            self.vault = vault = self._vault(name, vault_name, args)
+            self.id = vault.id
+            self.name = vault.name
+            self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
+            self.uri = vault.properties.apply(lambda props: props.vault_uri)
+            lock_if_asked(
+                args.get("lock"), self, name, vault.id, vault_name,
+                "Apps read the AI services key from this vault. Remove the lock first.",
+            )
         self.register_outputs({"id": self.id, "name": self.name, "uri": self.uri})
 
-    def _vault(self, name: str, args: KeyVaultArgs) -> keyvault.Vault:
+    def _vault(self, name: str, vault_name: str, args: KeyVaultArgs) -> keyvault.Vault:
+        tags = args.get("tags") or {}
         return keyvault.Vault(
             name,
-            vault_name=args.vault_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            vault_name=vault_name,
+            resource_group_name=args["resource_group_name"],
+            location=args["location"],
             properties=keyvault.VaultPropertiesArgs(
-                tenant_id=args.tenant_id,
-                sku=keyvault.SkuArgs(family="A", name=args.sku),
+                tenant_id=args["tenant_id"],
+                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName(args.get("sku", VaultSku.STANDARD))),
                 enable_rbac_authorization=True,
                 enable_soft_delete=True,
-                soft_delete_retention_in_days=args.soft_delete_retention_in_days,
+                soft_delete_retention_in_days=args.get("soft_delete_retention_in_days", 90),
                 # ARM rejects an explicit false: purge protection is either on or absent.
-                enable_purge_protection=True if args.enable_purge_protection else None,
+                enable_purge_protection=True if args.get("enable_purge_protection", True) else None,
                 enabled_for_deployment=False,
                 enabled_for_disk_encryption=False,
                 enabled_for_template_deployment=False,
-                public_network_access=args.public_network_access,
-                network_acls=vault_network_acls(args.network_acls),
+                public_network_access=args.get("public_network_access", PublicNetworkAccess.ENABLED),
+                network_acls=vault_network_acls(args.get("network_acls")),
             ),
-            tags=dict(args.tags) or None,
+            tags=dict(tags) or None,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -1,35 +1,39 @@
 """The resource group everything else lives in (created unless the stack names an existing one)."""
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import resources
 
 
-@dataclass(frozen=True)
-class ResourceGroupArgs:
+class ResourceGroupArgs(TypedDict):
+    """A new resource group."""
+
     name: str
-    location: str
-    tags: Mapping[str, str] = field(default_factory=dict)
+    """The group's name."""
+    location: pulumi.Input[str]
+    """Azure region."""
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Tags on the group."""
 
 
 class ResourceGroup(pulumi.ComponentResource):
-    """``ai-services:resource_group:ResourceGroup``: one new resource group."""
+    """One new resource group."""
 
     TYPE = "ai-services:resource_group:ResourceGroup"
 
     name: pulumi.Output[str]
+    """The group's name."""
     id: pulumi.Output[str]
+    """The group's resource id."""
 
     def __init__(self, name: str, args: ResourceGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         group = resources.ResourceGroup(
             name,
-            resource_group_name=args.name,
-            location=args.location,
-            tags=dict(args.tags) or None,
+            resource_group_name=args["name"],
+            location=args["location"],
+            tags=dict(args.get("tags") or {}) or None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.name = group.name

@@ -45,7 +45,7 @@ import aisvc.policy as rules
 PACK_NAME = "ai-services-policy"
 
 _STACK_PROPERTY = {"stack": {"type": "string", "description": "Stack name to judge by (default: the current stack)."}}
-_PROD_PROPERTIES = {
+_PROD_PROPERTIES: dict[str, dict[str, Any]] = {
     **_STACK_PROPERTY,
     "prodStacks": {"type": "array", "items": {"type": "string"},
                    "description": "Stack names that count as production (default: prod, production)."},
@@ -140,12 +140,14 @@ def build_policies() -> list[Policy]:
     """One pulumi-policy Policy per rules.SPECS entry, same name and level."""
     policies: list[Policy] = []
     for spec in rules.SPECS:
-        common = {"name": spec.name, "description": spec.description,
-                  "enforcement_level": _level(spec), "config_schema": _schema(spec)}
+        level, schema = _level(spec), _schema(spec)
         if spec.scope == "stack":
-            policies.append(StackValidationPolicy(validate=stack_validator(spec), **common))
+            policies.append(StackValidationPolicy(name=spec.name, description=spec.description, enforcement_level=level,
+                                                  config_schema=schema, validate=stack_validator(spec)))
         else:
-            policies.append(ResourceValidationPolicy(validate=resource_validator(spec), **common))
+            policies.append(ResourceValidationPolicy(name=spec.name, description=spec.description,
+                                                     enforcement_level=level, config_schema=schema,
+                                                     validate=resource_validator(spec)))
     return policies
 
 

@@ -40,14 +40,13 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest
 
+from aisvc.contract import key_header
 from aisvc.errors import InputError
 from aisvc.services.console import redact
 from aisvc.services.credentials import call_limits
 
 AuthMode = Literal["key", "entra"]
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
-DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
-KEY_HEADER_BY_KIND = {"OpenAI": "api-key"}
 FIREWALL_MARKERS = ("Virtual Network/Firewall", "Public access is disabled", "private endpoint")
 UNMAPPED_MARKERS = ("Subdomain does not map", "ResourceNotFound")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -78,10 +77,6 @@ BUILTIN_PROBES: dict[str, Probe] = {
     "FormRecognizer": Probe("GET", "documentintelligence/info?api-version=2024-11-30"),
     "SpeechServices": Probe("POST", "sts/v1.0/issueToken", b""),
 }
-
-
-def key_header(kind: str) -> str:
-    return KEY_HEADER_BY_KIND.get(kind, DEFAULT_KEY_HEADER)
 
 
 def parse_probe(text: str) -> Probe:
@@ -158,8 +153,9 @@ def answer_from_status(status: int, text: str, headers: Any) -> Answer:
 def answer_from_exception(err: BaseException) -> Answer:
     # An HTTP answer from the service (Key Vault raises 401 as ClientAuthenticationError with a response);
     # DefaultAzureCredential's own failures carry no response.
-    if isinstance(err, HttpResponseError) and err.response is not None:
-        return answer_from_status(err.response.status_code, err.response.text(), err.response.headers)
+    response = getattr(err, "response", None) if isinstance(err, HttpResponseError) else None
+    if response is not None and response.status_code is not None:
+        return answer_from_status(response.status_code, response.text(), response.headers)
     message = _one_line(str(getattr(err, "message", None) or err)) or type(err).__name__
     if isinstance(err, ClientAuthenticationError):
         return Answer(None, message=message, failure="auth")
@@ -293,6 +289,9 @@ def classify_vault(answer: Answer, *, vault_url: str, secret_name: str) -> Class
 
 # --- pipeline -----------------------------------------------------------------
 
+WaitHook = Callable[[float], None]
+
+
 class DeadlineRetryPolicy(RetryPolicy):
     """RetryPolicy that does not start a retry whose wait (Retry-After or backoff) ends past the deadline.
 
@@ -300,18 +299,25 @@ class DeadlineRetryPolicy(RetryPolicy):
     command overrunning --timeout while honouring a long Retry-After.
     Judged in `increment`, the step before RetryPolicy sleeps on both paths (an
     answer or a connection error), with the attempt already counted, so the wait
-    is the one `sleep` will take.
+    is the one `sleep` will take. `on_wait` hears of each wait before it starts,
+    so a long Retry-After inside the pipeline is never a silent pause.
     """
 
-    def __init__(self, deadline: float, **kwargs: Any) -> None:
+    def __init__(self, deadline: float, on_wait: WaitHook | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deadline = deadline
+        self.on_wait = on_wait
 
     def increment(self, settings: dict[str, Any], response: Any = None, error: Exception | None = None) -> bool:
         if not super().increment(settings, response=response, error=error):
             return False
         retry_after = self.get_retry_after(response) if isinstance(response, PipelineResponse) else None
-        return time.monotonic() + (retry_after or self.get_backoff_time(settings)) < self.deadline
+        wait = retry_after or self.get_backoff_time(settings)
+        if time.monotonic() + wait >= self.deadline:
+            return False
+        if self.on_wait is not None:
+            self.on_wait(wait)
+        return True
 
 
 AttemptHook = Callable[[Answer], None]
@@ -335,13 +341,14 @@ class AttemptPolicy(HTTPPolicy):
         return response
 
 
-def retry_policy(deadline: float) -> DeadlineRetryPolicy:
+def retry_policy(deadline: float, on_wait: WaitHook | None = None) -> DeadlineRetryPolicy:
     # A few quick retries for 429/5xx/connection errors; the readiness loop waits longer.
-    return DeadlineRetryPolicy(deadline, retry_total=3, retry_backoff_factor=0.5, retry_backoff_max=8)
+    return DeadlineRetryPolicy(deadline, on_wait, retry_total=3, retry_backoff_factor=0.5, retry_backoff_max=8)
 
 
 def build_pipeline(endpoint: str, *, auth: AuthMode, kind: str, key: str | None, credential: TokenCredential | None,
-                   deadline: float, on_attempt: AttemptHook, transport_kwargs: dict[str, Any]) -> PipelineClient:
+                   deadline: float, on_attempt: AttemptHook, transport_kwargs: dict[str, Any],
+                   on_wait: WaitHook | None = None) -> PipelineClient:
     if auth == "key":
         if not key:
             raise ValueError("key auth needs a key")
@@ -353,7 +360,7 @@ def build_pipeline(endpoint: str, *, auth: AuthMode, kind: str, key: str | None,
     policies = [
         RequestIdPolicy(),
         UserAgentPolicy(sdk_moniker="aisvc-check"),
-        retry_policy(deadline),
+        retry_policy(deadline, on_wait),
         auth_policy,
         AttemptPolicy(on_attempt),
         # Method, URL and status only; headers other than an allow-list print as REDACTED.

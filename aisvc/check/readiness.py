@@ -40,15 +40,22 @@ class Progress:
                        f"{answer.describe()}")
 
     def waiting(self, seconds: float, reason: Classification) -> None:
-        answer = self.last.describe() if self.last else ""
-        line = f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, {self.phase} answered {answer}; " \
-               f"retrying in {seconds:.1f} s"
+        line = self._retry_line(seconds, "retrying")
         # A CI log reads the long explanation once, not on each of a hundred retries;
         # the live status line is one terminal row and never carries it.
         if self._plain and reason.reason != self._explained:
             self._explained = reason.reason
             line += f" ({reason.reason})"
         self._show(line)
+
+    def pipeline_waiting(self, seconds: float) -> None:
+        """A wait inside the HTTP pipeline (429 Retry-After, 5xx, connection error): shown like any other."""
+        self._show(self._retry_line(seconds, "the HTTP pipeline retries"))
+
+    def _retry_line(self, seconds: float, what: str) -> str:
+        answer = self.last.describe() if self.last else ""
+        return (f"{self.name}: attempt {self.attempts}, {self.elapsed:.1f} s, {self.phase} answered {answer}; "
+                f"{what} in {seconds:.1f} s")
 
     @property
     def _plain(self) -> bool:
@@ -103,9 +110,14 @@ def until_ready(step: Step, *, deadline: float, timeout: float, progress: Progre
             return answer, verdict
         remaining = deadline - time.monotonic()
         retry_after = answer.retry_after or 0.0
-        if remaining <= 0 or retry_after > remaining:
+        if remaining <= 0:
             return answer, Classification(Verdict.DEFINITIVE, f"timed out after {timeout:g} s; last answer "
                                                               f"{answer.describe()}: {verdict.reason}")
+        if retry_after > remaining:
+            return answer, Classification(
+                Verdict.DEFINITIVE, f"the service asked to retry after {retry_after:g} s, past the end of --timeout "
+                                    f"{timeout:g} s ({remaining:.1f} s left); last answer {answer.describe()}: "
+                                    f"{verdict.reason}; retry later or raise --timeout")
         wait = min(max(backoff.next(), retry_after), remaining)
         progress.waiting(wait, verdict)
         time.sleep(wait)

@@ -71,7 +71,8 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
 
     vault_url, name = str(ctx.outputs.key_vault_uri), str(ctx.outputs.key_secret_name)
     client = SecretClient(vault_url, ctx.credential, verify_challenge_resource=ctx.verify_challenge_resource,
-                          retry_policy=retry_policy(ctx.deadline), per_retry_policies=[AttemptPolicy(progress.on_attempt)],
+                          retry_policy=retry_policy(ctx.deadline, progress.pipeline_waiting),
+                          per_retry_policies=[AttemptPolicy(progress.on_attempt)],
                           **ctx.transport)
     found: list[str] = []
     progress.phase = "Key Vault"
@@ -108,7 +109,8 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
 def _probe(ctx: CheckContext, auth: AuthMode, key: str | None, progress: Progress) -> tuple[Answer, Classification]:
     endpoint = ctx.outputs.endpoint
     client = build_pipeline(endpoint, auth=auth, kind=ctx.outputs.kind, key=key, credential=ctx.credential,
-                            deadline=ctx.deadline, on_attempt=progress.on_attempt, transport_kwargs=ctx.transport)
+                            deadline=ctx.deadline, on_attempt=progress.on_attempt, transport_kwargs=ctx.transport,
+                            on_wait=progress.pipeline_waiting)
     probe_started = time.monotonic()
     progress.phase = "endpoint"
 

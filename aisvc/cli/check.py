@@ -14,7 +14,7 @@ from aisvc.check import (
     print_report,
     run_check,
 )
-from aisvc.cli import frame
+from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import (
     debug_option,
     json_option,
@@ -51,12 +51,12 @@ def check_command(stack: str | None, outputs_file: str | None, auth: AuthChoice,
                   key_grace: float, no_verify_challenge_resource: bool, project_dir: Path | None, json_mode: bool,
                   plain: bool | None) -> None:
     """Prove the deployment works: key from Key Vault and/or an Entra ID token against the endpoint."""
-    frame.on_interrupt(lambda signal: f"check interrupted by {signal.signal_name}: nothing was changed "
+    on_interrupt(lambda signal: f"check interrupted by {signal.signal_name}: nothing was changed "
                                       "(the check only reads)")
     output = Output(json_mode=json_mode, plain=plain)
     outputs = load_outputs(stack, outputs_file, resolve_project_dir(project_dir) if stack else None)
     report = CheckReport(outputs.endpoint)
-    frame.on_interrupt(lambda signal: _interrupted_line(signal, report), report.to_json)
+    on_interrupt(lambda signal: _interrupted_line(signal, report), report.to_json)
     run_check(outputs, auth=auth, timeout=timeout, probe=probe, verify_challenge_resource=not no_verify_challenge_resource,
               output=output, key_grace=key_grace, report=report)
     if json_mode:

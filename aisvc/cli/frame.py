@@ -29,7 +29,8 @@ class _Registration:
 _current = _Registration()
 
 
-def reset() -> None:
+def clear_registration() -> None:
+    """Forget the previous command's registration (main() may run more than once in a process)."""
     global _current
     _current = _Registration()
 

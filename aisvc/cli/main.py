@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
-from aisvc.cli import frame
+from aisvc.cli.frame import clear_registration, interruption
 from aisvc.cli.options import debug_enabled, debug_option
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
 from aisvc.services.console import configure_logging, emit_json, error_line, json_emitted, redact
@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("aisvc.cli.plan", "plan_command"),
     "check": ("aisvc.cli.check", "check_command"),
     "rotate": ("aisvc.cli.rotate", "rotate_command"),
+    "schema": ("aisvc.cli.schema", "schema_command"),
 }
 
 
@@ -52,7 +53,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """The one frame every command runs in: exit codes, one-line errors, signals."""
     args = sys.argv[1:] if argv is None else list(argv)
-    frame.reset()
+    clear_registration()
     with signal_frame():
         try:
             # No arguments: the help a user is after, on stdout, exit 0 (not a usage error).
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _exit_interrupted(signal: Interrupted) -> NoReturn:
     """The JSON document (with --json), one line saying what was changed and what was not, 130 or 143."""
-    stopped = frame.interruption(signal)
+    stopped = interruption(signal)
     if stopped.document is not None and not json_emitted():
         emit_json(stopped.document)
     error_line(stopped.message)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from aisvc.cli import frame
+from aisvc.cli.frame import json_requested
 from aisvc.services.console import configure_logging
 
 F = Callable[..., Any]
@@ -31,7 +31,7 @@ def debug_option(func: F) -> F:
 
 
 def _note_json(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    frame.json_requested(value)  # an interruption still prints the one document
+    json_requested(value)  # an interruption still prints the one document
     return value
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from aisvc.cli import frame
+from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import debug_option, json_option, plain_option, project_dir_option, resolve_project_dir, stack_option
 from aisvc.errors import OperationFailed
 from aisvc.plan import build_plan, policy_violations
@@ -23,7 +23,7 @@ from aisvc.services.project import load_project, stack_name
 @debug_option
 def plan_command(stack: str, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
     """Show what `pulumi up` would create, offline (Pulumi SDK mocks; no CLI, no Azure)."""
-    frame.on_interrupt(lambda signal: f"plan interrupted by {signal.signal_name}: nothing was changed "
+    on_interrupt(lambda signal: f"plan interrupted by {signal.signal_name}: nothing was changed "
                                       "(the plan is offline and writes nothing)")
     out = Output(json_mode=json_mode, plain=plain)
     directory = resolve_project_dir(project_dir)

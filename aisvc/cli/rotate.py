@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from aisvc.cli import frame
+from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import (
     debug_option,
     json_option,
@@ -58,7 +58,7 @@ def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: b
     """Rotate the account keys with zero downtime (two-key pattern)."""
     from aisvc.services.console import Output
 
-    frame.on_interrupt(lambda signal: f"rotation interrupted by {signal.signal_name} before its first step: "
+    on_interrupt(lambda signal: f"rotation interrupted by {signal.signal_name} before its first step: "
                                       "nothing was changed",
                        lambda: RotationResult(stack=stack, exit_code=EXIT_FAILED).to_json())
     output = Output(json_mode=json_mode, plain=plain)
@@ -71,8 +71,12 @@ def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: b
         return
     rotation = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
                         app_secret=parts.app_secret, confirm=None if yes else _confirm, progress=output.progress)
-    frame.on_interrupt(lambda signal: _interrupted_line(signal, rotation), rotation.result.to_json)
-    report(rotation.run(), output)
+    on_interrupt(lambda signal: _interrupted_line(signal, rotation), rotation.result.to_json)
+    try:
+        result = rotation.run()
+    finally:
+        parts.close()
+    report(result, output)
 
 
 def _interrupted_line(signal: Interrupted, rotation: Rotation) -> str:

@@ -41,7 +41,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
 
     if not project.main.exists():
         raise InputError(f"program not found: {project.main}")
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type] - a fresh stack per plan
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per plan
     monitor = make_recording_monitor()
     pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)

@@ -59,7 +59,7 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
     ``.registrations``: a PlannedResource per registration (inputs as the engine received them),
     ``.invoked``: invoke tokens, ``.mocks``: pass it with the monitor to ``pulumi.runtime.set_mocks``.
     """
-    fake = fake or FakeAzure()
+    azure = fake or FakeAzure()
     import pulumi
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
@@ -67,10 +67,10 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
 
     class Recorder(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-            return fake.new_resource(args.typ, args.name, args.inputs)
+            return azure.new_resource(args.typ, args.name, args.inputs)
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
-            return fake.call(args.token, args.args), []
+            return azure.call(args.token, args.args), []
 
     class RecordingMonitor(MockMonitor):
         def __init__(self) -> None:

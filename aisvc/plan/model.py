@@ -49,7 +49,7 @@ class Plan:
 
     def to_preview_json(self) -> dict[str, Any]:
         """The `pulumi preview --json` document: steps, outputs, changeSummary."""
-        steps = [
+        steps: list[dict[str, Any]] = [
             {
                 "op": "create",
                 "urn": r.urn,

@@ -14,6 +14,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
+from aisvc.check import CheckReport, run_check
 from aisvc.contract import CREDENTIAL_ID_TAG
 from aisvc.errors import OperationFailed
 from aisvc.rotate.account_keys import AccountKeys, ArmAccountKeys
@@ -21,7 +22,7 @@ from aisvc.rotate.parts import AppSecret, RotationParts
 from aisvc.services.console import Output, register_secret
 from aisvc.services.credentials import build_credential, transport_kwargs
 from aisvc.services.stack_driver import PulumiStackDriver
-from aisvc.services.stack_outputs import parse_outputs
+from aisvc.services.stack_outputs import StackOutputs
 
 CHECK_TIMEOUT_SECONDS = 600.0
 
@@ -36,36 +37,42 @@ def live_rotation_parts(
     """
     credential = build_credential()
     transport = transport_kwargs()
+    arm_clients: dict[str, ArmAccountKeys] = {}  # one pipeline per account for the whole rotation
 
-    def account_keys(outputs: Mapping[str, Any]) -> AccountKeys:
-        return ArmAccountKeys(str(outputs["accountId"]), credential, **transport)
+    def account_keys(outputs: StackOutputs) -> AccountKeys:
+        account = str(outputs.account_id)
+        if account not in arm_clients:
+            arm_clients[account] = ArmAccountKeys(account, credential, **transport)
+        return arm_clients[account]
 
-    def app_secret(outputs: Mapping[str, Any]) -> AppSecret:
+    def close() -> None:
+        for client in arm_clients.values():
+            client.close()
+        credential.close()
+
+    def app_secret(outputs: StackOutputs) -> AppSecret:
         return read_app_secret(outputs, credential, verify_challenge_resource, transport)
 
-    def run_check(outputs: Mapping[str, Any]) -> Any:
-        from aisvc.check import run_check as check
-
-        parsed = parse_outputs(dict(outputs), f"stack {stack} outputs after pulumi up")
-        return check(parsed, auth="auto", timeout=CHECK_TIMEOUT_SECONDS,
-                     verify_challenge_resource=verify_challenge_resource, output=output, credential=credential)
+    def check(outputs: StackOutputs) -> CheckReport:
+        return run_check(outputs, auth="auto", timeout=CHECK_TIMEOUT_SECONDS,
+                         verify_challenge_resource=verify_challenge_resource, output=output, credential=credential)
 
     driver = PulumiStackDriver(stack, project_dir,
                                on_output=lambda line: output.progress(f"      {line}") if line else None)
-    return RotationParts(driver=driver, account_keys=account_keys, run_check=run_check, app_secret=app_secret)
+    return RotationParts(driver=driver, account_keys=account_keys, run_check=check, app_secret=app_secret, close=close)
 
 
-def read_app_secret(outputs: Mapping[str, Any], credential: Any, verify_challenge_resource: bool,
+def read_app_secret(outputs: StackOutputs, credential: Any, verify_challenge_resource: bool,
                     transport: Mapping[str, Any]) -> AppSecret:
     """The app-facing secret's value and CredentialId tag (needs Key Vault Secrets User)."""
-    client = SecretClient(str(outputs["keyVaultUri"]), credential,
+    client = SecretClient(str(outputs.key_vault_uri), credential,
                           verify_challenge_resource=verify_challenge_resource, **transport)
-    name = str(outputs["keySecretName"])
+    name = str(outputs.key_secret_name)
     try:
         with client:
             secret = client.get_secret(name)
     except ResourceNotFoundError:
-        raise OperationFailed(f"the app-facing secret {name} does not exist in {outputs['keyVaultUri']}: "
+        raise OperationFailed(f"the app-facing secret {name} does not exist in {outputs.key_vault_uri}: "
                               "run `pulumi up` to restore it before rotating") from None
     except AzureError as err:
         raise OperationFailed(f"could not read the app-facing secret {name}: {type(err).__name__}: "

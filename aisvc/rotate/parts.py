@@ -5,7 +5,7 @@ path is tested with fakes; `aisvc/rotate/live.py` builds the real ones.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -13,18 +13,22 @@ from aisvc.contract import CredentialId
 from aisvc.errors import EXIT_OK
 from aisvc.rotate.account_keys import AccountKeys
 from aisvc.services.stack_driver import StackDriver
+from aisvc.services.stack_outputs import StackOutputs
 
 STEPS = ("inspect", "preview", "regenerate", "config", "up", "check")
 
 
-class CheckResult(Protocol):
-    ok: bool
+class CheckOutcome(Protocol):
+    """What rotation needs of a check report (aisvc.check.CheckReport)."""
+
+    @property
+    def ok(self) -> bool: ...
 
     def to_json(self) -> dict[str, Any]: ...
 
 
-RunCheck = Callable[[Mapping[str, Any]], CheckResult]
-AccountKeysFactory = Callable[[Mapping[str, Any]], AccountKeys]
+RunCheck = Callable[[StackOutputs], CheckOutcome]
+AccountKeysFactory = Callable[[StackOutputs], AccountKeys]
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class AppSecret:
         return f"AppSecret(value=[secret], tag={self.tag!r})"
 
 
-AppSecretReader = Callable[[Mapping[str, Any]], AppSecret]
+AppSecretReader = Callable[[StackOutputs], AppSecret]
 
 
 @dataclass
@@ -94,3 +98,4 @@ class RotationParts:
     account_keys: AccountKeysFactory
     run_check: RunCheck
     app_secret: AppSecretReader | None = None
+    close: Callable[[], None] = lambda: None  # releases clients and the credential when the rotation ends

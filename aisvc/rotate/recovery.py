@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
-from typing import Any
 
 from aisvc.contract import ACTIVE_KEY_CONFIG, CredentialId
 from aisvc.errors import AisvcError
 from aisvc.rotate.account_keys import arm_key_name
 from aisvc.rotate.parts import RotationResult
+from aisvc.services.stack_outputs import StackOutputs
 
 # Steps before the first change: stopping in them leaves the stack as it was.
 NOTHING_CHANGED_STEPS = ("inspect", "preview", "confirm")
@@ -18,7 +17,7 @@ def _config_command(stack: str, key: CredentialId) -> str:
     return f"pulumi config set --path {shlex.quote(ACTIVE_KEY_CONFIG)} {key} -s {shlex.quote(stack)}"
 
 
-def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Mapping[str, Any]) -> list[str]:
+def recovery_commands(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> list[str]:
     """The exact commands that finish the rotation by hand from where `step` failed."""
     target = result.regenerated_key
     if step in NOTHING_CHANGED_STEPS or target is None:
@@ -26,9 +25,11 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Ma
     quoted = shlex.quote(stack)
     finish = [f"pulumi up -s {quoted}", f"aisvc check --stack {quoted}"]
     if step == "regenerate":
+        account = (outputs and outputs.account_name) or "ACCOUNT"
+        group = (outputs and outputs.resource_group_name) or "RESOURCE_GROUP"
         regenerate = (
-            f"az cognitiveservices account keys regenerate --name {shlex.quote(str(outputs.get('accountName', 'ACCOUNT')))} "
-            f"--resource-group {shlex.quote(str(outputs.get('resourceGroupName', 'RESOURCE_GROUP')))} "
+            f"az cognitiveservices account keys regenerate --name {shlex.quote(account)} "
+            f"--resource-group {shlex.quote(group)} "
             f"--key-name {arm_key_name(target)}"
         )
         return [regenerate, _config_command(stack, target), *finish]
@@ -40,7 +41,7 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: Ma
 
 
 def failure_message(stack: str, step: str, error: AisvcError, result: RotationResult,
-                    outputs: Mapping[str, Any]) -> str:
+                    outputs: StackOutputs | None) -> str:
     """One line: which step failed, why, what apps hold now, and how to finish."""
     if step in NOTHING_CHANGED_STEPS:
         return str(error)  # refusals: nothing was changed
@@ -48,7 +49,7 @@ def failure_message(stack: str, step: str, error: AisvcError, result: RotationRe
 
 
 def interruption_message(stack: str, step: str, signal_name: str, result: RotationResult,
-                         outputs: Mapping[str, Any]) -> str:
+                         outputs: StackOutputs | None) -> str:
     """One line for a rotation a signal stopped: the step, what apps hold now, and how to finish."""
     stopped = f"rotation interrupted by {signal_name} in step '{step}'"
     if step in NOTHING_CHANGED_STEPS:
@@ -56,9 +57,9 @@ def interruption_message(stack: str, step: str, signal_name: str, result: Rotati
     return f"{stopped}. {_apps_and_finish(stack, step, result, outputs)}"
 
 
-def _apps_and_finish(stack: str, step: str, result: RotationResult, outputs: Mapping[str, Any]) -> str:
+def _apps_and_finish(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> str:
     previous, target = result.previous_active_key, result.regenerated_key
-    secret = outputs.get("keySecretName", "the app-facing secret")
+    secret = (outputs and outputs.key_secret_name) or "the app-facing secret"
     holds = {
         "regenerate": f"nothing was changed for apps: {secret} still holds {previous}, which was not touched",
         "config": f"{target} was regenerated; {secret} still holds {previous}, which stays valid",

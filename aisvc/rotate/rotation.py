@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aisvc.contract import ACTIVE_KEY_CONFIG, CREDENTIAL_ID_TAG, KEY_IDS, CredentialId, other_key
 from aisvc.errors import AisvcError, InputError, OperationFailed
@@ -33,6 +32,7 @@ from aisvc.rotate.parts import (
 from aisvc.rotate.recovery import failure_message, interruption_message, recovery_commands
 from aisvc.services.interrupts import Interrupted, as_interrupted
 from aisvc.services.stack_driver import StackDriver
+from aisvc.services.stack_outputs import StackOutputs
 
 INTERRUPTED = "interrupted"
 
@@ -55,7 +55,7 @@ class Rotation:
     confirm: Callable[[str], bool] | None = None  # None: --yes was given
     progress: Callable[[str], None] = lambda _line: None
     result: RotationResult = field(init=False)
-    outputs: dict[str, Any] = field(init=False, default_factory=dict)
+    outputs: StackOutputs | None = field(init=False, default=None)
     # Set when a signal stopped the run: the one line that says what was changed and what was not.
     interruption: str | None = field(init=False, default=None)
     _current: str = field(init=False, default="inspect")
@@ -70,8 +70,8 @@ class Rotation:
             self._step("inspect", "read the stack outputs and the app-facing secret", self.inspect)
             self._step("preview", "preview: the stack must have no pending changes", self.preview)
             self.ask()
-            target = self.result.regenerated_key
-            self._step("regenerate", f"regenerate {arm_key_name(target)} (apps keep using {self.result.previous_active_key})",
+            target = self._target()
+            self._step("regenerate", f"regenerate {arm_key_name(target)} (apps keep using {self._active()})",
                        self.regenerate)
             self._step("config", f"set {ACTIVE_KEY_CONFIG} = {target}", self.switch_config)
             self._step("up", "pulumi up: move the Key Vault secrets to the new key", self.up)
@@ -112,15 +112,16 @@ class Rotation:
 
     def inspect(self) -> None:
         outputs = self.driver.outputs()
-        if outputs.get("localAuthEnabled") is False or (outputs and "keySecretName" not in outputs):
+        if not outputs.local_auth_enabled:
             raise InputError(
                 f"stack {self.stack} has local (key) auth off (disableLocalAuth: true): there are no keys to "
                 "rotate; apps authenticate with Entra ID"
             )
-        active = outputs.get("activeKey")
-        if active not in KEY_IDS:
+        active = outputs.active_key
+        if active is None:
             raise InputError(f"stack {self.stack} has no activeKey output (key1|key2): run `pulumi up -s {self.stack}` first")
-        validate_account_id(str(outputs.get("accountId", "")))
+        outputs.require("accountId", why="rotation regenerates the account's keys through ARM")
+        validate_account_id(str(outputs.account_id))
         configured = self.driver.get_config(ACTIVE_KEY_CONFIG, path=True) or "key1"
         if configured != active:
             raise InputError(
@@ -140,13 +141,14 @@ class Rotation:
         """
         if self.app_secret is None:
             return
-        secret = self.app_secret(self.outputs)
-        name = self.outputs["keySecretName"]
+        outputs = self._outputs()
+        secret = self.app_secret(outputs)
+        name = outputs.key_secret_name
         restore = f"Key Vault changed outside Pulumi; run `pulumi up -s {self.stack}` to restore it before rotating"
         if secret.tag is not None and secret.tag != active:
             raise InputError(f"the app-facing secret {name} is tagged {CREDENTIAL_ID_TAG}={secret.tag} but the "
                              f"stack's activeKey is {active}: {restore}")
-        keys = self.account_keys(self.outputs).list_keys()
+        keys = self.account_keys(outputs).list_keys()
         if secret.value != keys.value(active):
             held = next((key for key in KEY_IDS if keys.value(key) == secret.value), None)
             holds = f"holds {held}" if held else "holds neither of the account's keys"
@@ -166,7 +168,7 @@ class Rotation:
         if self.confirm is None:
             return
         self._current = "confirm"
-        previous, target = self.result.previous_active_key, self.result.regenerated_key
+        previous, target = self._active(), self._target()
         question = (
             f"Rotate stack {self.stack}: regenerate {arm_key_name(target)} (apps keep using {previous}), "
             f"set activeKey={target}, pulumi up, then check. Continue?"
@@ -182,27 +184,40 @@ class Rotation:
             raise _StepFailed("confirm", error)
 
     def regenerate(self) -> None:
-        self.account_keys(self.outputs).regenerate(self.result.regenerated_key)
+        self.account_keys(self._outputs()).regenerate(self._target())
 
     def switch_config(self) -> None:
-        self.driver.set_config(ACTIVE_KEY_CONFIG, self.result.regenerated_key, path=True)
-        self.result.active_key = self.result.regenerated_key
+        self.driver.set_config(ACTIVE_KEY_CONFIG, self._target(), path=True)
+        self.result.active_key = self._target()
 
     def up(self) -> None:
         outputs = self.driver.up()
-        if outputs.get("activeKey") != self.result.regenerated_key:
+        if outputs.active_key != self._target():
             raise OperationFailed(
-                f"pulumi up finished but the stack's activeKey output is {outputs.get('activeKey')!r}, "
-                f"not {self.result.regenerated_key}"
+                f"pulumi up finished but the stack's activeKey output is {outputs.active_key!r}, not {self._target()}"
             )
         self.outputs = outputs
 
     def check(self) -> None:
-        report = self.run_check(self.outputs)
+        report = self.run_check(self._outputs())
         self.result.check = report.to_json()
         if not report.ok:
             errors = [c.get("error") for c in self.result.check.get("checks", []) if c.get("error")]
             raise OperationFailed("the post-deploy check failed" + (f": {errors[0]}" if errors else ""))
+
+    # --- state the steps above established ---------------------------------------------
+
+    def _outputs(self) -> StackOutputs:
+        assert self.outputs is not None, "set by inspect, the first step"
+        return self.outputs
+
+    def _active(self) -> CredentialId:
+        assert self.result.previous_active_key is not None, "set by inspect, the first step"
+        return self.result.previous_active_key
+
+    def _target(self) -> CredentialId:
+        assert self.result.regenerated_key is not None, "set by inspect, the first step"
+        return self.result.regenerated_key
 
     # --- failure reporting -------------------------------------------------------------
 

@@ -74,7 +74,7 @@ def transport_kwargs() -> dict[str, Any]:
     return kwargs
 
 
-def call_limits(remaining: float) -> dict[str, float]:
+def call_limits(remaining: float) -> dict[str, Any]:
     """Per-call keyword arguments for an azure-core call that must end within `remaining` seconds.
 
     `timeout` is RetryPolicy's absolute limit over all of the call's attempts.

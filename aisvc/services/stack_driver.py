@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from aisvc.errors import InputError, OperationFailed
 from aisvc.services.console import redact
+from aisvc.services.stack_outputs import StackOutputs, parse_outputs
 
 # Operations a preview reports that do not change anything.
 _NO_CHANGE_OPS = frozenset({"same", "read"})
@@ -28,7 +29,7 @@ _NO_CHANGE_OPS = frozenset({"same", "read"})
 class StackDriver(Protocol):
     stack_name: str
 
-    def outputs(self) -> dict[str, Any]: ...
+    def outputs(self) -> StackOutputs: ...
 
     def get_config(self, key: str, *, path: bool = False) -> str | None: ...
 
@@ -38,14 +39,14 @@ class StackDriver(Protocol):
         """Counts by operation (`update`, `create`, ...) a preview would apply; empty if none."""
         ...
 
-    def up(self) -> dict[str, Any]:
+    def up(self) -> StackOutputs:
         """Apply the program; returns the new stack outputs."""
         ...
 
 
-def changes_from_summary(change_summary: Mapping[str, int] | None) -> dict[str, int]:
+def changes_from_summary(change_summary: Mapping[Any, int] | None) -> dict[str, int]:
     """The operations in a preview's change summary that would change something."""
-    return {op: count for op, count in (change_summary or {}).items() if count and op not in _NO_CHANGE_OPS}
+    return {getattr(op, "value", op): count for op, count in (change_summary or {}).items() if count and op not in _NO_CHANGE_OPS}
 
 
 def _unlabelled(line: str) -> str:
@@ -101,11 +102,12 @@ class PulumiStackDriver:
         except FileNotFoundError:
             raise InputError("the pulumi CLI is not installed or not on PATH") from None
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> StackOutputs:
         try:
-            return {name: output.value for name, output in self._stack.outputs().items()}
+            raw = self._stack.outputs()
         except self._auto.CommandError as err:
             raise _command_error("stack output", err) from None
+        return self._parsed(raw, f"stack {self.stack_name} outputs")
 
     def get_config(self, key: str, *, path: bool = False) -> str | None:
         try:
@@ -131,9 +133,15 @@ class PulumiStackDriver:
             raise _command_error("preview", err) from None
         return changes_from_summary(result.change_summary)
 
-    def up(self) -> dict[str, Any]:
+    def up(self) -> StackOutputs:
         try:
             result = self._stack.up(on_output=self._on_output, color="never", policy_packs=self._policy_packs)
         except self._auto.CommandError as err:
             raise _command_error("up", err) from None
-        return {name: output.value for name, output in result.outputs.items()}
+        return self._parsed(result.outputs, f"stack {self.stack_name} outputs after pulumi up")
+
+    def _parsed(self, outputs: Mapping[str, Any], source: str) -> StackOutputs:
+        """The one StackOutputs model every command reads; a stack never deployed says so."""
+        if not outputs:
+            raise InputError(f"stack {self.stack_name} has no outputs: run `pulumi up -s {self.stack_name}` first")
+        return parse_outputs({name: output.value for name, output in outputs.items()}, source)

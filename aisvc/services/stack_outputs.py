@@ -1,4 +1,4 @@
-"""The stack outputs of contract section 1, parsed and validated.
+"""The stack outputs the commands read (docs/contract.md, "Stack outputs"), parsed and validated once.
 
 Sources: a JSON file, stdin (`-`), or `pulumi stack output --json --stack NAME`
 (needs the Pulumi CLI and a logged-in backend; not available on the test machine).
@@ -7,22 +7,24 @@ Every problem is an InputError (exit 2) that names the output at fault.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
+from aisvc.contract import SECRET_PLACEHOLDER, CredentialId, OutputName
 from aisvc.errors import InputError
 from aisvc.services.console import redact
 from aisvc.services.interrupts import run_supervised
 
-CredentialId = Literal["key1", "key2"]
-PULUMI_SECRET_PLACEHOLDER = "[secret]"
 PULUMI_TIMEOUT_SECONDS = 120
+# A DNS name or an IPv4 address (the emulator's 127.0.0.1): labels of letters, digits and '-'.
+HOST_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 @dataclass(frozen=True)
@@ -31,34 +33,28 @@ class StackOutputs:
     kind: str
     local_auth_enabled: bool
     key_vault_uri: str | None = None
-    key_vault_name: str | None = None
     key_secret_name: str | None = None
-    key_secret_names: Mapping[str, str] | None = None
     active_key: CredentialId | None = None
     account_name: str | None = None
     account_id: str | None = None
     resource_group_name: str | None = None
-    location: str | None = None
-    custom_sub_domain_name: str | None = None
-    principal_id: str | None = None
-    source: str = "stack outputs"
+    source: str = "stack outputs"  # where they came from, for error messages
 
     def require(self, *fields: str, why: str = "") -> None:
         """InputError naming every contract output (camelCase) that is missing."""
-        missing = [name for name in fields if getattr(self, _SNAKE[name]) in (None, "")]
+        missing = [name for name in fields if getattr(self, _SNAKE[OutputName(name)]) in (None, "")]
         if missing:
             reason = f" ({why})" if why else ""
             raise InputError(f"{self.source}: missing output{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(missing)}{reason}")
 
 
-# contract name -> attribute
+# contract name -> attribute, for the outputs the commands read
 _SNAKE = {
-    "endpoint": "endpoint", "kind": "kind", "localAuthEnabled": "local_auth_enabled",
-    "keyVaultUri": "key_vault_uri", "keyVaultName": "key_vault_name", "keySecretName": "key_secret_name",
-    "keySecretNames": "key_secret_names", "activeKey": "active_key", "accountName": "account_name",
-    "accountId": "account_id", "resourceGroupName": "resource_group_name", "location": "location",
-    "customSubDomainName": "custom_sub_domain_name", "principalId": "principal_id",
+    OutputName.ENDPOINT: "endpoint", OutputName.KIND: "kind", OutputName.LOCAL_AUTH_ENABLED: "local_auth_enabled",
+    OutputName.KEY_VAULT_URI: "key_vault_uri", OutputName.KEY_SECRET_NAME: "key_secret_name",
+    OutputName.ACTIVE_KEY: "active_key", OutputName.ACCOUNT_NAME: "account_name", OutputName.ACCOUNT_ID: "account_id",
+    OutputName.RESOURCE_GROUP_NAME: "resource_group_name",
 }
 REQUIRED = ("endpoint", "kind", "localAuthEnabled")
 
@@ -72,20 +68,15 @@ def parse_outputs(document: Any, source: str = "stack outputs") -> StackOutputs:
     if missing:
         raise InputError(f"{source}: missing output{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     outputs = StackOutputs(
-        endpoint=_https_url(document, "endpoint", source),
-        kind=_string(document, "kind", source),
+        endpoint=_required(_https_url(document, "endpoint", source)),
+        kind=_required(_string(document, "kind", source)),
         local_auth_enabled=_bool(document, "localAuthEnabled", source),
         key_vault_uri=_https_url(document, "keyVaultUri", source, optional=True),
-        key_vault_name=_string(document, "keyVaultName", source, optional=True),
         key_secret_name=_secret_name(document, "keySecretName", source),
-        key_secret_names=_secret_names(document, source),
         active_key=_active_key(document, source),
         account_name=_string(document, "accountName", source, optional=True),
         account_id=_string(document, "accountId", source, optional=True),
         resource_group_name=_string(document, "resourceGroupName", source, optional=True),
-        location=_string(document, "location", source, optional=True),
-        custom_sub_domain_name=_string(document, "customSubDomainName", source, optional=True),
-        principal_id=_string(document, "principalId", source, optional=True),
         source=source,
     )
     if outputs.local_auth_enabled:
@@ -100,6 +91,8 @@ def load_outputs_file(path: str) -> StackOutputs:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise InputError(f"{source}: cannot read it ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text (save the JSON of `pulumi stack output --json` as UTF-8)") from None
     return parse_outputs(_json(text, source), source)
 
 
@@ -129,10 +122,12 @@ def _json(text: str, source: str) -> Any:
         return json.loads(text)
     except ValueError as err:
         raise InputError(f"{source}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to be stack outputs") from None
 
 
 def _reject_hidden_secrets(document: Mapping[str, Any], source: str) -> None:
-    hidden = sorted(name for name in _SNAKE if document.get(name) == PULUMI_SECRET_PLACEHOLDER)
+    hidden = sorted(name for name in OutputName if document.get(name) == SECRET_PLACEHOLDER)
     if hidden:
         raise InputError(f"{source}: output {', '.join(hidden)} is a Pulumi secret ([secret]); "
                          "these outputs are plain in this toolkit's stacks")
@@ -147,6 +142,11 @@ def _string(document: Mapping[str, Any], name: str, source: str, optional: bool 
     return value.strip()
 
 
+def _required(value: str | None) -> str:
+    assert value is not None, "REQUIRED outputs were checked above"
+    return value
+
+
 def _bool(document: Mapping[str, Any], name: str, source: str) -> bool:
     value = document.get(name)
     if not isinstance(value, bool):
@@ -158,10 +158,21 @@ def _https_url(document: Mapping[str, Any], name: str, source: str, optional: bo
     value = _string(document, name, source, optional)
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise InputError(f"{source}: output {name} must be an https:// URL, got {value!r}")
+    if not _is_https_url(value):
+        # Not "DNS not ready yet": a URL no request can reach would be retried until --timeout.
+        raise InputError(f"{source}: output {name} must be an https:// URL (a host name, no spaces, query or "
+                         f"fragment), got {value!r}")
     return value if value.endswith("/") else value + "/"
+
+
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(parts.hostname) and HOST_RE.match(parts.hostname or "") is not None
+            and not parts.query and not parts.fragment and not parts.username and not any(c.isspace() for c in value))
 
 
 def _secret_name(document: Mapping[str, Any], name: str, source: str) -> str | None:
@@ -172,24 +183,13 @@ def _secret_name(document: Mapping[str, Any], name: str, source: str) -> str | N
     return value
 
 
-def _secret_names(document: Mapping[str, Any], source: str) -> dict[str, str] | None:
-    value = document.get("keySecretNames")
-    if value is None:
-        return None
-    if (not isinstance(value, dict) or set(value) != {"key1", "key2"}
-            or not all(isinstance(item, str) and _valid_secret_name(item) for item in value.values())):
-        raise InputError(f"{source}: output keySecretNames must be {{\"key1\": NAME, \"key2\": NAME}} "
-                         f"with Key Vault secret names, got {json.dumps(value)}")
-    return dict(value)
-
-
 def _active_key(document: Mapping[str, Any], source: str) -> CredentialId | None:
     value = document.get("activeKey")
     if value is None:
         return None
-    if value not in ("key1", "key2"):
-        raise InputError(f"{source}: output activeKey must be key1 or key2, got {json.dumps(value)}")
-    return value  # type: ignore[return-value]
+    if value == "key1" or value == "key2":
+        return value
+    raise InputError(f"{source}: output activeKey must be key1 or key2, got {json.dumps(value)}")
 
 
 def _valid_secret_name(name: str) -> bool:

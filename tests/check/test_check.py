@@ -296,6 +296,18 @@ def test_retry_after_beyond_the_timeout_is_not_waited_for(azure_emulator: AzureE
     run = aisvc_check(azure_emulator, "--auth", "entra", "--timeout", "2")
     assert run.code == 1 and "429" in error_line(run)
     assert run.seconds < 2 + 8
+    # It ended early because of the service's answer, and says so; it did not "time out after 2 s".
+    assert "asked to retry after 30 s, past the end of --timeout 2 s" in error_line(run)
+    assert "timed out" not in error_line(run)
+
+
+def test_a_wait_inside_the_http_pipeline_prints_a_progress_line(azure_emulator: AzureEmulator) -> None:
+    azure_emulator.throttle(1, retry_after=2)
+    run = aisvc_check(azure_emulator, "--auth", "entra", "--timeout", "60")
+    assert run.code == 0, run.stderr
+    assert [record.status for record in azure_emulator.requests(role="ai")] == [429, 200]
+    waits = [line for line in run.stderr.splitlines() if "the HTTP pipeline retries in 2.0 s" in line]
+    assert len(waits) == 1 and "endpoint answered 429" in waits[0], run.stderr
 
 
 # --- bad input ------------------------------------------------------------------------
@@ -308,6 +320,10 @@ def test_retry_after_beyond_the_timeout_is_not_waited_for(azure_emulator: AzureE
     ({"endpoint": "https://x/", "kind": "AIServices", "localAuthEnabled": "yes"}, "localAuthEnabled"),
     ("{not json", "not valid JSON"),
     ("[]", "JSON object"),
+    ({"endpoint": "https://exa mple.com/", "kind": "AIServices", "localAuthEnabled": False}, "endpoint"),
+    ({"endpoint": "https://example.com:99999/", "kind": "AIServices", "localAuthEnabled": False}, "endpoint"),
+    ({"endpoint": "https://ex_ample.com/?a=1", "kind": "AIServices", "localAuthEnabled": False}, "endpoint"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
 ])
 def test_bad_outputs_exit_2_naming_the_problem(azure_emulator: AzureEmulator, outputs: Any, named: str) -> None:
     run = aisvc_check(azure_emulator, "--json", outputs=outputs)
@@ -318,6 +334,13 @@ def test_bad_outputs_exit_2_naming_the_problem(azure_emulator: AzureEmulator, ou
 def test_key_auth_without_key_outputs_exits_2(azure_emulator: AzureEmulator) -> None:
     run = aisvc_check(azure_emulator, "--auth", "key", outputs=azure_emulator.stack_outputs(local_auth=False))
     assert run.code == 2 and "keySecretName" in error_line(run)
+
+
+def test_outputs_file_not_in_utf8_is_bad_input(azure_emulator: AzureEmulator, tmp_path: Path) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(azure_emulator.stack_outputs()), encoding="utf-16")
+    run = aisvc_check(azure_emulator, "--outputs", str(path))
+    assert run.code == 2 and "not UTF-8" in error_line(run) and "outputs.json" in error_line(run)
 
 
 def test_outputs_file_and_missing_file(azure_emulator: AzureEmulator, tmp_path: Path) -> None:

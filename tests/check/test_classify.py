@@ -10,6 +10,7 @@ from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 from aisvc.check.dataplane import (
     BUILTIN_PROBES,
     Answer,
+    AuthMode,
     Classification,
     Verdict,
     answer_from_exception,
@@ -33,11 +34,11 @@ VAULT = "https://kv.vault.azure.net/"
 PROBE = BUILTIN_PROBES["AIServices"]
 
 
-def endpoint_verdict(status: int, body: str, auth: str = "key", grace_over: bool = True,
+def endpoint_verdict(status: int, body: str, auth: AuthMode = "key", grace_over: bool = True,
                      headers: dict[str, str] | None = None) -> Verdict:
     answer = answer_from_status(status, body, headers or {})
     return classify_endpoint(answer, auth=auth, probe=PROBE, endpoint=ENDPOINT, secret_name="ai-services-key",
-                             key_grace_over=grace_over).verdict  # type: ignore[arg-type]
+                             key_grace_over=grace_over).verdict
 
 
 def error(code: str, message: str, inner: str | None = None) -> str:
@@ -63,7 +64,7 @@ WRONG_KEY = error("401", "Access denied due to invalid subscription key or wrong
     (401, WRONG_KEY, "entra", Verdict.DEFINITIVE),
     (400, error("InvalidRequest", "bad"), "key", Verdict.DEFINITIVE),
 ])
-def test_endpoint_answers(status: int, body: str, auth: str, expected: Verdict) -> None:
+def test_endpoint_answers(status: int, body: str, auth: AuthMode, expected: Verdict) -> None:
     assert endpoint_verdict(status, body, auth) is expected
 
 

@@ -25,11 +25,11 @@ def text() -> str:
 
 
 @pytest.fixture(scope="module")
-def workflow(text: str) -> dict[str, Any]:
+def workflow(text: str) -> dict[Any, Any]:
     return yaml.safe_load(text)
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
     # YAML 1.1 reads the bare key `on` as the boolean True.
     return workflow.get("on") or workflow[True]
 
@@ -106,9 +106,9 @@ def _compare(tokens: list, ctx: dict) -> tuple[Any, list]:
 def _atom(tokens: list, ctx: dict) -> tuple[Any, list]:
     token = tokens[0]
     if token.group("op") == "(":
-        value, rest = _or(tokens[1:], ctx)
+        inner, rest = _or(tokens[1:], ctx)
         assert rest and rest[0].group("op") == ")"
-        return value, rest[1:]
+        return inner, rest[1:]
     if token.group("str") is not None:
         return token.group("str")[1:-1], tokens[1:]
     value: Any = ctx

@@ -7,7 +7,6 @@ import pulumi
 import pytest
 
 from aisvc.config.naming import unique_suffix
-from aisvc.config.settings import SecretNames
 from aisvc.contract import (
     COGNITIVE_SERVICES_OPENAI_USER,
     COGNITIVE_SERVICES_USER,
@@ -15,7 +14,7 @@ from aisvc.contract import (
     role_assignment_name,
 )
 from aisvc.plan import FAKE_CLIENT, FAKE_KEYS
-from components.key_export import KeyExport, KeyExportArgs
+from components import KeyExport, KeyExportArgs, SecretNamesArgs
 from tests.support.mock_engine import Engine, resolve, stack_outputs
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -115,13 +114,16 @@ def test_vault_inputs_are_the_secure_defaults(engine: Engine) -> None:
 def test_every_resource_sits_under_a_component(engine: Engine) -> None:
     run(engine)
     components = {r.urn: r for r in engine.resources if not r.custom}
-    assert {c.type for c in components.values()} == {
-        "ai-services:resource_group:ResourceGroup", "ai-services:account:AiServicesAccount",
-        "ai-services:key_vault:KeyVault", "ai-services:key_export:KeyExport",
-        "ai-services:role_assignments:RoleAssignments",
+    parents = {c.type: components[c.parent].type if c.parent in components else c.parent for c in components.values()}
+    stack = "urn:pulumi:dev::ai-services::pulumi:pulumi:Stack::ai-services-dev"
+    assert parents == {
+        "ai-services:resource_group:ResourceGroup": stack,
+        "ai-services:index:AiServices": stack,
+        "ai-services:account:AiServicesAccount": "ai-services:index:AiServices",
+        "ai-services:key_vault:KeyVault": "ai-services:index:AiServices",
+        "ai-services:key_export:KeyExport": "ai-services:index:AiServices",
+        "ai-services:role_assignments:RoleAssignments": "ai-services:index:AiServices",
     }
-    for component in components.values():
-        assert component.parent and component.parent.endswith("::pulumi:pulumi:Stack::ai-services-dev")
     for resource in engine.resources:
         if resource.custom:
             assert resource.parent in components, f"{resource.urn} is not under a component"
@@ -154,7 +156,7 @@ def test_key_values_and_secret_properties_are_secret(engine: Engine) -> None:
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        export = engine.run_program()["key_export"]
+        export = engine.run_program()["ai"].key_export
         return pulumi.Output.from_input(check(export))
 
     program()
@@ -177,7 +179,7 @@ def test_current_secret_holds_the_active_key_and_is_tagged(engine: Engine) -> No
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        export = engine.run_program({"ai-services:secrets": {"activeKey": "key2", "currentName": "app-key"}})["key_export"]
+        export = engine.run_program({"ai-services:secrets": {"activeKey": "key2", "currentName": "app-key"}})["ai"].key_export
         return pulumi.Output.from_input(check(export))
 
     program()
@@ -200,7 +202,7 @@ def test_key_export_component_alone_marks_keys_secret(engine: Engine) -> None:
     def program() -> pulumi.Output[Any]:
         export = KeyExport("solo", KeyExportArgs(
             account_name="acct", account_resource_group_name="rg", vault_name="kv", vault_resource_group_name="rg",
-            secrets=SecretNames(),
+            secrets=SecretNamesArgs(),
         ))
         return pulumi.Output.from_input(check(export))
 
@@ -311,7 +313,7 @@ def test_hardened_options_reach_account_and_vault(engine: Engine) -> None:
     assert vault.input("properties.softDeleteRetentionInDays") == 30
     assert vault.input("properties.publicNetworkAccess") == "Disabled"
     assert account.input("properties.publicNetworkAccess") == "Enabled"
-    locks = {lock.parent.rsplit("::", 2)[-2].split("$")[-1]: lock for lock in engine.of_type(LOCK)}
+    locks = {(lock.parent or "").rsplit("::", 2)[-2].split("$")[-1]: lock for lock in engine.of_type(LOCK)}
     assert set(locks) == {"ai-services:account:AiServicesAccount", "ai-services:key_vault:KeyVault"}
     assert all(lock.input("level") == "CanNotDelete" for lock in locks.values())
     assert locks["ai-services:account:AiServicesAccount"].input("scope").endswith(f"/accounts/unit-{SUFFIX}")

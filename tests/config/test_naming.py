@@ -8,14 +8,15 @@ import pytest
 from pulumi_azure_native import authorization
 
 from aisvc.config.naming import derive_names, unique_suffix
-from aisvc.config.settings import from_config
+from aisvc.config.settings import Settings, from_config
 from aisvc.contract import SUBDOMAIN_RE, VAULT_NAME_RE, role_assignment_name
 from aisvc.plan import FAKE_CLIENT
+from tests.support.mock_engine import Engine
 
 SUB = "00000000-0000-0000-0000-00000000000a"
 
 
-def settings(**keys: str):  # type: ignore[no-untyped-def]
+def settings(**keys: str) -> Settings:
     return from_config({"ai-services:namePrefix": "demo", "ai-services:location": "westeurope",
                         **{f"ai-services:{k}": v for k, v in keys.items()}})
 
@@ -53,7 +54,7 @@ def test_role_assignment_names_are_deterministic_guids() -> None:
     assert name != role_assignment_name(scope + "2", "4633458b-17de-408a-b874-0445c86b69e6", "11111111-1111-4111-8111-111111111111")
 
 
-def test_synchronous_client_config_gives_plain_strings_under_mocks(engine) -> None:  # type: ignore[no-untyped-def]
+def test_synchronous_client_config_gives_plain_strings_under_mocks(engine: Engine) -> None:
     @pulumi.runtime.test
     def check() -> pulumi.Output[str]:
         client = authorization.get_client_config()

@@ -169,3 +169,9 @@ def test_a_missing_required_key_is_reported_once() -> None:
     with pytest.raises(SettingsError) as caught:
         parse(networkAcls={"bypass": "None"})
     assert caught.value.problems == ["ai-services:networkAcls.defaultAction is required: Allow or Deny"]
+
+
+def test_the_subdomain_is_one_dns_label_of_at_most_63_characters() -> None:
+    assert parse(customSubDomainName="a" * 63).custom_sub_domain_name == "a" * 63
+    with pytest.raises(SettingsError, match="ai-services:customSubDomainName = 'a{64}' is not valid: 2-63"):
+        parse(customSubDomainName="a" * 64)

@@ -100,7 +100,8 @@ def test_human_output_is_plain_when_not_a_terminal() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Plan for stack dev (project ai-services):")
     assert "+ pulumi:pulumi:Stack  ai-services-dev" in lines
-    assert any(line.startswith("    + ai-services:key_vault:KeyVault  aisvc-dev") for line in lines)
+    assert "    + ai-services:index:AiServices  aisvc-dev" in lines  # the program builds one AiServices component
+    assert any(line.startswith("        + ai-services:key_vault:KeyVault  aisvc-dev") for line in lines)
     assert any("azure-native:keyvault:Secret" in line and "value=[secret]" in line for line in lines)
     assert "Outputs:" in lines and any(line.split()[:1] == ["endpoint"] for line in lines)
     assert "\x1b[" not in result.stdout and "└" not in result.stdout

@@ -85,7 +85,7 @@ def test_one_pulumi_policy_per_rule_spec_with_its_level() -> None:
         expected_class = pulumi_policy.StackValidationPolicy if spec.scope == "stack" \
             else pulumi_policy.ResourceValidationPolicy
         assert isinstance(built, expected_class)
-        assert built.enforcement_level.value == spec.level
+        assert built.enforcement_level is not None and built.enforcement_level.value == spec.level
 
 
 def test_policy_pack_constructor_serves_and_returns_when_stopped(monkeypatch: pytest.MonkeyPatch) -> None:

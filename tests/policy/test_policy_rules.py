@@ -53,7 +53,7 @@ def test_every_resource_rule_belongs_to_a_policy_and_other_types_are_not_judged(
     # Props that would break every resource rule, on a type the pack does not govern.
     bad = {"properties": {"enableRbacAuthorization": False, "enableSoftDelete": False, "enablePurgeProtection": False,
                           "publicNetworkAccess": "Enabled", "value": KEY1}, "roleDefinitionId": "Owner", "scope": SUB}
-    known = frozenset()  # nothing in `bad` is a Pulumi secret
+    known: frozenset[str] = frozenset()  # nothing in `bad` is a Pulumi secret
     assert run(rules.ResourceView("azure-native:storage:StorageAccount", "urn:x::st", bad, secret_paths=known)) == []
     # The same props on each governed type do trip that type's rules.
     for kind in rules.RESOURCE_RULES:

@@ -20,8 +20,10 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
 
+from aisvc.check import CheckReport, run_check
 from aisvc.rotate import AppSecret, Rotation
 from aisvc.rotate.account_keys import ArmAccountKeys
+from aisvc.services.stack_outputs import StackOutputs
 from tests.support.emulator import AzureEmulator
 from tests.support.fakes.rotation import CREDENTIAL_TAG, SECRET_NAMES, ProgramStackDriver, SecretView
 
@@ -107,10 +109,8 @@ def vault_writer(client: SecretClient) -> Any:
     return set_
 
 
-def real_check(outputs: Mapping[str, Any]) -> Any:
-    from aisvc.check import run_check
-
-    return run_check(dict(outputs), auth="key", timeout=60.0, verify_challenge_resource=False)
+def real_check(outputs: StackOutputs) -> CheckReport:
+    return run_check(outputs, auth="key", timeout=60.0, verify_challenge_resource=False)
 
 
 def vault_versions(emulator: AzureEmulator) -> dict[str, list[str]]:
@@ -132,10 +132,10 @@ def rotation_world(azure_emulator: AzureEmulator, emulator_env: dict[str, str]) 
     def rotation() -> Rotation:
         return Rotation(
             stack="dev", driver=driver,
-            account_keys=lambda outputs: ArmAccountKeys(outputs["accountId"], credential,
+            account_keys=lambda outputs: ArmAccountKeys(str(outputs.account_id), credential,
                                                         connection_verify=emulator.ca_file),
             run_check=real_check,
-            app_secret=lambda outputs: AppSecret(*_value_and_tag(vault_view(vault)(outputs["keySecretName"]))),
+            app_secret=lambda outputs: AppSecret(*_value_and_tag(vault_view(vault)(str(outputs.key_secret_name)))),
         )
 
     yield emulator, driver, rotation
@@ -196,8 +196,8 @@ def test_regenerate_failing_at_arm_leaves_apps_working(rotation_world: Any) -> N
         """Lists the real account's keys (the preflight), regenerates on an account ARM does not know (404)."""
 
         def __init__(self, outputs: Any) -> None:
-            self.real = ArmAccountKeys(outputs["accountId"], credential, connection_verify=emulator.ca_file)
-            self.gone = ArmAccountKeys(outputs["accountId"] + "-gone", credential, connection_verify=emulator.ca_file)
+            self.real = ArmAccountKeys(str(outputs.account_id), credential, connection_verify=emulator.ca_file)
+            self.gone = ArmAccountKeys(f"{outputs.account_id}-gone", credential, connection_verify=emulator.ca_file)
 
         def list_keys(self) -> Any:
             return self.real.list_keys()
@@ -205,7 +205,7 @@ def test_regenerate_failing_at_arm_leaves_apps_working(rotation_world: Any) -> N
         def regenerate(self, key: Any) -> Any:
             return self.gone.regenerate(key)
 
-    broken.account_keys = RegenerateGoesAstray  # type: ignore[assignment]
+    broken.account_keys = RegenerateGoesAstray
 
     result = broken.run()
 

@@ -3,6 +3,7 @@ a failure at every step. After a failure the app-facing secret must still hold
 a valid key and the message must name the step and the commands that finish it."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from aisvc.cli.rotate import report
 from aisvc.contract import ACTIVE_KEY_CONFIG
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, OperationFailed
 from aisvc.rotate import AppSecret, Rotation, RotationParts, RotationResult
+from aisvc.services.stack_outputs import StackOutputs
 from tests.support.fakes.rotation import (
     CREDENTIAL_TAG,
     SECRET_NAMES,
@@ -40,11 +42,11 @@ class World:
         self.driver.up()
         self.driver.up_count = 0
         self.check_ok = True
-        self.checked_outputs: list[dict[str, Any]] = []
+        self.checked_outputs: list[StackOutputs] = []
         self.progress: list[str] = []
 
-    def run_check(self, outputs: Any) -> FakeCheckReport:
-        self.checked_outputs.append(dict(outputs))
+    def run_check(self, outputs: StackOutputs) -> FakeCheckReport:
+        self.checked_outputs.append(outputs)
         value = self.app_secret()
         ok = self.check_ok and self.account.valid(value)
         return FakeCheckReport(ok, None if ok else "key rejected with 401 after 30 s grace")
@@ -54,8 +56,14 @@ class World:
         return view[0] if view else None
 
     def app_secret_now(self, _outputs: Any) -> AppSecret:
-        value, tags = self.vault.get(CURRENT)
+        value, tags = self.current()
         return AppSecret(value, tags.get(CREDENTIAL_TAG))
+
+    def current(self) -> tuple[str, dict[str, str]]:
+        """The app-facing secret's latest version; it always exists once deployed."""
+        view = self.vault.get(CURRENT)
+        assert view is not None, "the app-facing secret is missing"
+        return view
 
     def rotation(self, **overrides: Any) -> Rotation:
         parts: dict[str, Any] = dict(
@@ -71,6 +79,11 @@ def world() -> World:
     return World()
 
 
+def error_of(result: RotationResult) -> str:
+    assert result.error is not None, "the rotation did not fail"
+    return result.error
+
+
 def test_rotation_switches_to_the_regenerated_key(world: World) -> None:
     old_key1, old_key2 = world.account.keys["key1"], world.account.keys["key2"]
 
@@ -82,12 +95,12 @@ def test_rotation_switches_to_the_regenerated_key(world: World) -> None:
     assert world.account.keys["key1"] == old_key1  # the key apps hold was never touched
     assert world.account.keys["key2"] != old_key2
     assert world.app_secret() == world.account.keys["key2"]
-    assert world.vault.get(CURRENT)[1] == {CREDENTIAL_TAG: "key2"}
-    assert world.vault.get(SECRET_NAMES["key2"])[0] == world.account.keys["key2"]
+    assert world.current()[1] == {CREDENTIAL_TAG: "key2"}
+    assert world.vault.versions[SECRET_NAMES["key2"]][-1][0] == world.account.keys["key2"]
     assert world.driver.config[ACTIVE_KEY_CONFIG] == "key2"
     assert [step.name for step in result.steps] == ["inspect", "preview", "regenerate", "config", "up", "check"]
     assert all(step.ok for step in result.steps)
-    assert world.checked_outputs[-1]["activeKey"] == "key2"
+    assert world.checked_outputs[-1].active_key == "key2"
     # Consistent: a plain `pulumi up` afterwards would change nothing.
     assert world.driver.pending_changes() == {}
 
@@ -135,7 +148,7 @@ def test_refuses_when_local_auth_is_off() -> None:
     keys = dict(world.account.keys)
     result = world.rotation().run()
     assert_nothing_changed(world, result, keys)
-    assert "local (key) auth off" in result.error
+    assert "local (key) auth off" in error_of(result)
 
 
 def test_refuses_with_pending_changes(world: World) -> None:
@@ -143,8 +156,8 @@ def test_refuses_with_pending_changes(world: World) -> None:
     keys = dict(world.account.keys)
     result = world.rotation().run()
     assert_nothing_changed(world, result, keys)
-    assert "pending changes (1 to create)" in result.error
-    assert "pulumi up -s dev" in result.error
+    assert "pending changes (1 to create)" in error_of(result)
+    assert "pulumi up -s dev" in error_of(result)
     assert [step.name for step in result.steps] == ["inspect", "preview"]
 
 
@@ -154,14 +167,14 @@ def test_refuses_when_a_key_was_regenerated_outside_pulumi(world: World) -> None
     keys = dict(world.account.keys)
     result = world.rotation().run()
     assert_nothing_changed(world, result, keys)
-    assert "pending changes" in result.error
+    assert "pending changes" in error_of(result)
 
 
 def test_refuses_when_config_and_deployment_disagree(world: World) -> None:
     world.driver.config[ACTIVE_KEY_CONFIG] = "key2"
     result = world.rotation().run()
     assert result.exit_code == EXIT_BAD_INPUT
-    assert "config says activeKey key2 but the deployed stack uses key1" in result.error
+    assert "config says activeKey key2 but the deployed stack uses key1" in error_of(result)
     world.driver.config[ACTIVE_KEY_CONFIG] = "key1"
     assert world.account.regenerated == []
 
@@ -171,7 +184,7 @@ def test_refuses_when_the_app_secret_tag_disagrees(world: World) -> None:
     keys = dict(world.account.keys)
     result = world.rotation(driver=world.driver).run()
     assert_nothing_changed(world, result, keys)
-    assert "tagged CredentialId=key2" in result.error
+    assert "tagged CredentialId=key2" in error_of(result)
 
 
 @pytest.mark.parametrize("held, expected", [("key2", "holds key2"), (None, "holds neither of the account's keys")])
@@ -182,8 +195,8 @@ def test_refuses_when_an_untagged_app_secret_holds_another_value(world: World, h
     keys = dict(world.account.keys)
     result = world.rotation().run()
     assert_nothing_changed(world, result, keys)
-    assert expected in result.error and "would regenerate key2" in result.error
-    assert all(value not in result.error for value in keys.values())
+    assert expected in error_of(result) and "would regenerate key2" in error_of(result)
+    assert all(value not in error_of(result) for value in keys.values())
 
 
 def test_declined_confirmation_changes_nothing(world: World) -> None:
@@ -197,7 +210,7 @@ def test_declined_confirmation_changes_nothing(world: World) -> None:
     result = world.rotation(confirm=decline).run()
     assert_nothing_changed(world, result, keys)
     assert "regenerate Key2" in questions[0] and "activeKey=key2" in questions[0]
-    assert "cancelled" in result.error
+    assert "cancelled" in error_of(result)
 
 
 def test_confirmed_rotation_runs(world: World) -> None:
@@ -218,14 +231,14 @@ def test_regenerate_fails(world: World) -> None:
     assert result.exit_code == EXIT_FAILED
     assert_apps_safe(world)
     assert world.app_secret() == world.account.keys["key1"]
-    assert "step 'regenerate'" in result.error and "AuthorizationFailed" in result.error
+    assert "step 'regenerate'" in error_of(result) and "AuthorizationFailed" in error_of(result)
     assert result.recovery == [
         "az cognitiveservices account keys regenerate --name demo-ai --resource-group rg-demo --key-name Key2",
         "pulumi config set --path ai-services:secrets.activeKey key2 -s dev",
         "pulumi up -s dev",
         "aisvc check --stack dev",
     ]
-    assert all(f"`{command}`" in result.error for command in result.recovery)
+    assert all(f"`{command}`" in error_of(result) for command in result.recovery)
     assert world.driver.config[ACTIVE_KEY_CONFIG] == "key1"
 
 
@@ -236,7 +249,7 @@ def test_config_set_fails(world: World) -> None:
     assert result.exit_code == EXIT_FAILED
     assert_apps_safe(world)
     assert world.app_secret() == world.account.keys["key1"]
-    assert "step 'config'" in result.error
+    assert "step 'config'" in error_of(result)
     assert result.recovery == [
         "pulumi config set --path ai-services:secrets.activeKey key2 -s dev", "pulumi up -s dev",
         "aisvc check --stack dev",
@@ -255,7 +268,7 @@ def test_up_fails(world: World, writes_before_failure: int) -> None:
 
     assert result.exit_code == EXIT_FAILED
     assert_apps_safe(world)
-    assert "step 'up'" in result.error and "409 Conflict" in result.error
+    assert "step 'up'" in error_of(result) and "409 Conflict" in error_of(result)
     assert result.recovery == ["pulumi up -s dev", "aisvc check --stack dev"]
     assert result.active_key == "key2"  # config was switched; up finishes it
     world.driver.fail_up_after_writes = None
@@ -265,10 +278,10 @@ def test_up_fails(world: World, writes_before_failure: int) -> None:
 
 
 def test_up_that_does_not_switch_the_output_fails(world: World) -> None:
-    world.driver.up = lambda: {**world.driver.outputs(), "activeKey": "key1"}  # type: ignore[method-assign]
+    world.driver.up = lambda: dataclasses.replace(world.driver.outputs(), active_key="key1")  # type: ignore[method-assign]
     result = world.rotation().run()
     assert result.exit_code == EXIT_FAILED
-    assert "activeKey output is 'key1', not key2" in result.error
+    assert "activeKey output is 'key1', not key2" in error_of(result)
     assert_apps_safe(world)
 
 
@@ -279,7 +292,7 @@ def test_check_fails(world: World) -> None:
     assert result.exit_code == EXIT_FAILED
     assert_apps_safe(world)
     assert world.app_secret() == world.account.keys["key2"]
-    assert "step 'check'" in result.error and "401 after 30 s grace" in result.error
+    assert "step 'check'" in error_of(result) and "401 after 30 s grace" in error_of(result)
     assert result.recovery == ["aisvc check --stack dev"]
     assert result.check is not None and result.check["ok"] is False
     assert result.steps[-1].name == "check" and not result.steps[-1].ok
@@ -288,9 +301,9 @@ def test_check_fails(world: World) -> None:
 def test_failure_message_is_one_line_without_key_values(world: World) -> None:
     world.driver.fail_up_after_writes = 1
     result = world.rotation().run()
-    assert "\n" not in result.error
+    assert "\n" not in error_of(result)
     for value in world.account.keys.values():
-        assert value not in result.error
+        assert value not in error_of(result)
 
 
 # --- the click command and report() ----------------------------------------------------
@@ -346,12 +359,12 @@ def test_command_runs_with_fakes_and_prints_json(world: World, monkeypatch: pyte
 
 
 def test_unexpected_exception_still_reports_recovery(world: World) -> None:
-    def explode() -> dict[str, Any]:
+    def explode() -> StackOutputs:
         raise ConnectionResetError("connection reset by peer")
 
     world.driver.up = explode  # type: ignore[method-assign]
     result = world.rotation().run()
     assert result.exit_code == EXIT_FAILED
-    assert "step 'up'" in result.error and "unexpected ConnectionResetError" in result.error
+    assert "step 'up'" in error_of(result) and "unexpected ConnectionResetError" in error_of(result)
     assert result.recovery == ["pulumi up -s dev", "aisvc check --stack dev"]
     assert_apps_safe(world)

@@ -67,7 +67,7 @@ class _FixedCredential:
 
 
 def test_tokens_handed_out_are_redacted() -> None:
-    credential = SecretRegisteringCredential(_FixedCredential())  # type: ignore[arg-type]
+    credential = SecretRegisteringCredential(_FixedCredential())
     assert credential.get_token_info("scope").token == "fixed-token-value-123"
     assert "fixed-token-value-123" not in redact("token fixed-token-value-123 here")
 

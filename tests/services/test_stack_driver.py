@@ -13,6 +13,7 @@ import yaml
 
 from aisvc.errors import InputError, OperationFailed
 from aisvc.services.stack_driver import PulumiStackDriver, changes_from_summary
+from aisvc.services.stack_outputs import parse_outputs
 from tests.support.fakes.pulumi_project import OUTPUTS, FakePulumi
 
 
@@ -53,8 +54,10 @@ def test_missing_project_file_is_bad_input(fake: FakePulumi, tmp_path: Path) -> 
         PulumiStackDriver("dev", tmp_path / "elsewhere", pulumi_command=fake.command())
 
 
-def test_outputs_are_plain_values(fake: FakePulumi) -> None:
-    assert fake.driver().outputs() == OUTPUTS
+def test_outputs_are_parsed_once_into_the_stack_outputs_model(fake: FakePulumi) -> None:
+    outputs = fake.driver().outputs()
+    assert outputs == parse_outputs(OUTPUTS, "stack dev outputs")
+    assert (outputs.active_key, outputs.account_id) == (OUTPUTS["activeKey"], OUTPUTS["accountId"])
     assert ["--non-interactive", "stack", "output", "--json", "--show-secrets", "--stack", "dev"] in fake.calls()
 
 
@@ -103,7 +106,7 @@ def test_up_applies_and_returns_new_outputs(fake: FakePulumi) -> None:
     driver.set_config("ai-services:secrets.activeKey", "key2", path=True)
     outputs = driver.up()
 
-    assert outputs["activeKey"] == "key2"
+    assert outputs.active_key == "key2"
     up_calls = [call for call in fake.calls() if "up" in call]
     assert up_calls and up_calls[0][:4] == ["--non-interactive", "up", "--yes", "--skip-preview"]
     assert up_calls[0][-2:] == ["--stack", "dev"]
@@ -191,6 +194,6 @@ def test_rotation_refuses_on_pending_changes_from_preview(fake: FakePulumi) -> N
     result = Rotation(stack="dev", driver=fake.driver(), account_keys=lambda _outputs: account,
                       run_check=lambda _outputs: FakeCheckReport(True)).run()
 
-    assert result.exit_code == 2 and "pending changes (1 to update)" in result.error
+    assert result.exit_code == 2 and "pending changes (1 to update)" in str(result.error)
     assert account.regenerated == []
     assert not any("up" in call or "set" in call for call in fake.calls())

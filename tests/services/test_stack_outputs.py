@@ -27,7 +27,7 @@ def test_full_outputs_parse() -> None:
     outputs = parse_outputs(FULL)
     assert outputs.endpoint == "https://acct.cognitiveservices.azure.com/"  # trailing slash added
     assert (outputs.kind, outputs.local_auth_enabled, outputs.active_key) == ("OpenAI", True, "key2")
-    assert outputs.key_secret_names == {"key1": "ai-services-key1", "key2": "ai-services-key2"}
+    assert (outputs.key_secret_name, outputs.account_name, outputs.resource_group_name) == ("ai-services-key", "acct", "rg")
     assert outputs.account_id is not None and outputs.account_id.endswith("/accounts/acct")
 
 
@@ -43,7 +43,7 @@ def test_entra_only_outputs_need_no_key_outputs() -> None:
     ({"endpoint": "ftp://x/"}, "output endpoint must be an https:// URL"),
     ({"localAuthEnabled": "true"}, "output localAuthEnabled must be true or false"),
     ({"keySecretName": "bad_name!"}, "output keySecretName 'bad_name!' is not a Key Vault secret name"),
-    ({"keySecretNames": {"key1": "a"}}, "output keySecretNames must be"),
+    ({"accountId": 7}, "output accountId must be a non-empty string"),
     ({"activeKey": "key3"}, "output activeKey must be key1 or key2"),
     ({"endpoint": "[secret]"}, "output endpoint is a Pulumi secret"),
     ({"kind": ""}, "output kind must be a non-empty string"),

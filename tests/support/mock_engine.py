@@ -57,7 +57,7 @@ class Engine:
 def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     for name in ("ARM_CLIENT_ID", "AZURE_CLIENT_ID", "ARM_USE_MSI"):
         monkeypatch.delenv(name, raising=False)  # the deployer is an `az login` user unless a test says otherwise
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type] - a fresh stack per test
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per test
     monitor = make_recording_monitor()
     pulumi.runtime.set_mocks(monitor.mocks, project="ai-services", stack="dev", preview=False, monitor=monitor)
     pulumi.runtime.set_all_config({})

@@ -1,6 +1,7 @@
 """The emulator answers as docs/azure-wire.md says (real SDK clients where they exist)."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -103,7 +104,7 @@ def test_sdk_reads_a_secret_after_the_challenge(azure_emulator: AzureEmulator) -
     secret = secret_client(azure_emulator).get_secret("ai-services-key")
     assert secret.value == azure_emulator.keys["key1"]
     assert secret.properties.tags == {"CredentialId": "key1"}
-    assert secret.id.startswith(f"{azure_emulator.vault_url}secrets/ai-services-key/")
+    assert secret.id is not None and secret.id.startswith(f"{azure_emulator.vault_url}secrets/ai-services-key/")
     statuses = [(record.status, record.auth) for record in azure_emulator.requests(role="vault")]
     assert statuses == [(401, "none"), (200, "bearer")]
 
@@ -133,7 +134,8 @@ def test_rbac_forbidden_until_the_delay_then_ok(azure_emulator: AzureEmulator) -
     with pytest.raises(HttpResponseError) as raised:
         client.get_secret("ai-services-key")
     assert raised.value.status_code == 403
-    body = raised.value.response.json()["error"]
+    assert raised.value.response is not None
+    body = json.loads(raised.value.response.text())["error"]
     assert body["code"] == "Forbidden" and body["innererror"] == {"code": "ForbiddenByRbac"}
     assert "Microsoft.KeyVault/vaults/secrets/getSecret/action" in body["message"]
     wait_past(ready)
@@ -144,7 +146,8 @@ def test_vault_firewall_is_forbidden_by_firewall(azure_emulator: AzureEmulator) 
     azure_emulator.set_vault_firewall(True)
     with pytest.raises(HttpResponseError) as raised:
         secret_client(azure_emulator).get_secret("ai-services-key")
-    assert raised.value.response.json()["error"]["innererror"]["code"] == "ForbiddenByFirewall"
+    assert raised.value.response is not None
+    assert json.loads(raised.value.response.text())["error"]["innererror"]["code"] == "ForbiddenByFirewall"
 
 
 # --- AI services data plane ---------------------------------------------------

@@ -20,8 +20,11 @@ from aisvc.services.stack_driver import PulumiStackDriver
 FAKE_CLI = Path(__file__).resolve().parent / "pulumi_cli.py"
 
 OUTPUTS = {
+    "endpoint": "https://acct.cognitiveservices.azure.com/",
+    "kind": "AIServices",
     "accountId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/acct",
     "activeKey": "key1",
+    "keyVaultUri": "https://kv-acct.vault.azure.net/",
     "keySecretName": "ai-services-key",
     "localAuthEnabled": True,
 }

@@ -16,6 +16,7 @@ from aisvc.contract import CREDENTIAL_ID_TAG as CREDENTIAL_TAG
 from aisvc.contract import CredentialId as KeyId
 from aisvc.errors import OperationFailed
 from aisvc.rotate.account_keys import KeyPair
+from aisvc.services.stack_outputs import StackOutputs, parse_outputs
 
 SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
 ACCOUNT_ID = "/subscriptions/0000/resourceGroups/rg-demo/providers/Microsoft.CognitiveServices/accounts/demo-ai"
@@ -96,9 +97,9 @@ class ProgramStackDriver:
 
     # --- StackDriver ---------------------------------------------------------------------
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> StackOutputs:
         self._maybe_fail("outputs")
-        return {**self.base_outputs, "activeKey": self.deployed_active}
+        return parse_outputs({**self.base_outputs, "activeKey": self.deployed_active}, "fake stack outputs")
 
     def get_config(self, key: str, *, path: bool = False) -> str | None:
         return self.config.get(key)
@@ -114,7 +115,7 @@ class ProgramStackDriver:
         changes = {"update": updates} if updates else {}
         return {**changes, **self.extra_pending}
 
-    def up(self) -> dict[str, Any]:
+    def up(self) -> StackOutputs:
         self._maybe_fail("up")
         self.up_count += 1
         # currentName first: the most adversarial order for a failure half way through.

@@ -1,0 +1,243 @@
+"""AiServices: an Azure AI services account whose keys live in Key Vault, with least-privilege roles.
+
+It composes the pieces in this package: the account (with model deployments and
+an optional lock), a new or existing vault, the key export (only with local auth
+on) and the role assignments. Other Python programs use it directly; programs in
+any other Pulumi language use it through the component package (`pulumi package
+add`, see components/__main__.py).
+
+Secure defaults follow Azure Verified Modules (avm/res/cognitive-services/account
+and avm/res/key-vault/vault): local auth off (Entra ID only) unless asked for, a
+system-assigned identity, a vault with RBAC authorization, soft delete 90 days and
+purge protection. Keys are never outputs: they exist only as secret Outputs that
+go straight into Key Vault.
+"""
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from aisvc.contract import DEFAULT_SECRET_NAMES
+from components.account import AiServicesAccount, AiServicesAccountArgs
+from components.inputs import (
+    DEFAULT_ACTIVE_KEY,
+    DEFAULT_KIND,
+    Kind,
+    LockLevel,
+    ModelDeploymentArgs,
+    NetworkAclsArgs,
+    PrincipalArgs,
+    PublicNetworkAccess,
+    SecretNamesArgs,
+    VaultSku,
+)
+from components.key_export import KeyExport, KeyExportArgs
+from components.key_vault import KeyVault, KeyVaultArgs
+from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, grants_for
+
+
+class VaultSettingsArgs(TypedDict, total=False):
+    """The vault the keys go to: a new one (name) or an existing one (existing_id)."""
+
+    name: str
+    """Name of a new vault (3-24 characters, globally unique)."""
+    existing_id: str
+    """Resource id of an existing vault with RBAC authorization; nothing is created."""
+    sku: VaultSku
+    """Default: standard."""
+    soft_delete_retention_in_days: pulumi.Input[int]
+    """7-90. Default: 90."""
+    enable_purge_protection: bool
+    """Default: true."""
+    public_network_access: pulumi.Input[PublicNetworkAccess]
+    """Default: the account's."""
+    network_acls: NetworkAclsArgs
+    """Default: the account's."""
+
+
+class AiServicesArgs(TypedDict):
+    """Inputs of AiServices. Plain (non-Input) values must be known when the component is registered."""
+
+    subscription_id: str
+    """Subscription the role definitions are read from (getClientConfig's subscriptionId)."""
+    tenant_id: pulumi.Input[str]
+    """Entra ID tenant of a new vault (getClientConfig's tenantId)."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the account and of a new vault."""
+    location: pulumi.Input[str]
+    """Azure region."""
+    account_name: str
+    """Account name (2-64 characters); plain because it names the lock."""
+    key_vault: VaultSettingsArgs
+    """The vault the keys are written to and secret readers are granted on."""
+    custom_sub_domain_name: NotRequired[str]
+    """The endpoint's DNS label. Default: account_name."""
+    kind: NotRequired[Kind]
+    """Account kind. Default: AIServices. Plain: OpenAI adds the OpenAI User role."""
+    sku: NotRequired[pulumi.Input[str]]
+    """Account pricing tier. Default: S0."""
+    disable_local_auth: NotRequired[bool]
+    """True: Entra ID only; no key is listed or stored. Default: true. Plain: it decides whether the keys are exported."""
+    public_network_access: NotRequired[pulumi.Input[PublicNetworkAccess]]
+    """Default: Enabled (no private endpoint is created; restrict with network_acls)."""
+    network_acls: NotRequired[NetworkAclsArgs]
+    """Network rules of the account (and of a new vault unless key_vault has its own)."""
+    deployments: NotRequired[list[ModelDeploymentArgs]]
+    """Model deployments, created one after another."""
+    restore: NotRequired[bool]
+    """Recover a soft-deleted account of the same name. Default: false."""
+    secrets: NotRequired[SecretNamesArgs]
+    """Names of the key secrets and which key is active."""
+    secret_readers: NotRequired[list[PrincipalArgs]]
+    """Principals that get Key Vault Secrets User on the vault."""
+    service_users: NotRequired[list[PrincipalArgs]]
+    """Principals that get Cognitive Services User (and OpenAI User for kind OpenAI) on the account."""
+    deployer: NotRequired[PrincipalArgs]
+    """The principal running the deployment: gets both roles, so a post-deploy check can run."""
+    lock: NotRequired[LockLevel]
+    """CanNotDelete locks the account and a new vault. Default: none."""
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Tags on every resource created."""
+
+
+class AiServices(pulumi.ComponentResource):
+    """An Azure AI services account with its keys in Key Vault and least-privilege role assignments."""
+
+    TYPE = "ai-services:index:AiServices"
+
+    endpoint: pulumi.Output[str]
+    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
+    account_name: pulumi.Output[str]
+    """The account's name."""
+    account_id: pulumi.Output[str]
+    """The account's resource id."""
+    resource_group_name: pulumi.Output[str]
+    """The account's resource group."""
+    location: pulumi.Output[str]
+    """Azure region."""
+    kind: pulumi.Output[str]
+    """The account kind."""
+    custom_sub_domain_name: pulumi.Output[str]
+    """The endpoint's DNS label."""
+    local_auth_enabled: pulumi.Output[bool]
+    """Whether the account takes keys (and they are in Key Vault)."""
+    key_vault_name: pulumi.Output[str]
+    """The vault holding the keys."""
+    key_vault_uri: pulumi.Output[str]
+    """https://<keyVaultName>.vault.azure.net/"""
+    key_secret_name: pulumi.Output[str] | None
+    """The secret apps read (the active key); absent without local auth."""
+    key_secret_names: pulumi.Output[dict[str, str]] | None
+    """{key1: <secret>, key2: <secret>}; absent without local auth."""
+    active_key: pulumi.Output[str]
+    """key1 or key2: the key the current secret holds."""
+    principal_id: pulumi.Output[str]
+    """Object id of the account's system-assigned identity."""
+
+    def __init__(self, name: str, args: AiServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        local_auth = not args.get("disable_local_auth", True)
+        # The vault and the account do not depend on each other: they are created in parallel.
+        self.vault = vault = KeyVault(name, _vault_args(args), self._child_options())
+        self.account = account = AiServicesAccount(name, _account_args(args), self._child_options())
+        secrets = args.get("secrets") or SecretNamesArgs()
+        self.key_export: KeyExport | None = None
+        if local_auth:
+            self.key_export = KeyExport(name, KeyExportArgs(
+                account_name=account.name, account_resource_group_name=args["resource_group_name"],
+                vault_name=vault.name, vault_resource_group_name=vault.resource_group_name,
+                secrets=secrets, tags=args.get("tags") or {},
+            ), self._child_options())
+        grants = grants_for(args.get("kind", DEFAULT_KIND), args.get("secret_readers") or [],
+                            args.get("service_users") or [], args.get("deployer"))
+        self.role_assignments: RoleAssignments | None = None
+        if grants:
+            self.role_assignments = RoleAssignments(name, RoleAssignmentsArgs(
+                subscription_id=args["subscription_id"], grants=grants, vault_id=vault.id, account_id=account.id,
+            ), self._child_options())
+
+        self.endpoint, self.account_name, self.account_id = account.endpoint, account.name, account.id
+        self.principal_id = account.principal_id
+        self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
+        self.location = pulumi.Output.from_input(args["location"])
+        self.kind = pulumi.Output.from_input(str(args.get("kind", DEFAULT_KIND)))
+        self.custom_sub_domain_name = pulumi.Output.from_input(_subdomain(args))
+        self.local_auth_enabled = pulumi.Output.from_input(local_auth)
+        self.key_vault_name, self.key_vault_uri = vault.name, vault.uri
+        self.active_key = pulumi.Output.from_input(str(secrets.get("active_key", DEFAULT_ACTIVE_KEY)))
+        self.key_secret_name = self.key_secret_names = None
+        if local_auth:  # the names only; the keys themselves are never outputs
+            self.key_secret_name = pulumi.Output.from_input(secrets.get("current_name", DEFAULT_SECRET_NAMES["current"]))
+            self.key_secret_names = pulumi.Output.all(
+                key1=secrets.get("key1_name", DEFAULT_SECRET_NAMES["key1"]),
+                key2=secrets.get("key2_name", DEFAULT_SECRET_NAMES["key2"]),
+            )
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Input[Any]]:
+        """The outputs by their schema (camelCase) names; keySecretName(s) only with local auth."""
+        outputs: dict[str, pulumi.Input[Any] | None] = {
+            "endpoint": self.endpoint, "accountName": self.account_name, "accountId": self.account_id,
+            "resourceGroupName": self.resource_group_name, "location": self.location, "kind": self.kind,
+            "customSubDomainName": self.custom_sub_domain_name, "localAuthEnabled": self.local_auth_enabled,
+            "keyVaultName": self.key_vault_name, "keyVaultUri": self.key_vault_uri,
+            "keySecretName": self.key_secret_name, "keySecretNames": self.key_secret_names,
+            "activeKey": self.active_key, "principalId": self.principal_id,
+        }
+        return {key: value for key, value in outputs.items() if value is not None}
+
+    def _child_options(self) -> pulumi.ResourceOptions:
+        """Before AiServices existed the pieces were children of the stack; the alias keeps their URNs.
+
+        Without it, every resource of a stack deployed then would be replaced on the next `pulumi up`.
+        Children of the pieces inherit the alias.
+        """
+        return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+
+def _subdomain(args: AiServicesArgs) -> str:
+    return args.get("custom_sub_domain_name") or args["account_name"]
+
+
+def _account_args(args: AiServicesArgs) -> AiServicesAccountArgs:
+    account = AiServicesAccountArgs(
+        resource_group_name=args["resource_group_name"],
+        location=args["location"],
+        account_name=args["account_name"],
+        custom_sub_domain_name=_subdomain(args),
+        kind=args.get("kind", DEFAULT_KIND),
+        sku=args.get("sku", "S0"),
+        disable_local_auth=args.get("disable_local_auth", True),
+        public_network_access=args.get("public_network_access", PublicNetworkAccess.ENABLED),
+        deployments=args.get("deployments") or [],
+        restore=args.get("restore", False),
+        lock=args.get("lock", LockLevel.NONE),
+        tags=args.get("tags") or {},
+    )
+    if "network_acls" in args:
+        account["network_acls"] = args["network_acls"]
+    return account
+
+
+def _vault_args(args: AiServicesArgs) -> KeyVaultArgs:
+    settings = args["key_vault"]
+    vault = KeyVaultArgs(
+        resource_group_name=args["resource_group_name"],
+        location=args["location"],
+        tenant_id=args["tenant_id"],
+        sku=settings.get("sku", VaultSku.STANDARD),
+        soft_delete_retention_in_days=settings.get("soft_delete_retention_in_days", 90),
+        enable_purge_protection=settings.get("enable_purge_protection", True),
+        public_network_access=settings.get(
+            "public_network_access", args.get("public_network_access", PublicNetworkAccess.ENABLED)),
+        lock=args.get("lock", LockLevel.NONE),
+        tags=args.get("tags") or {},
+    )
+    if "existing_id" in settings:
+        vault["existing_vault_id"] = settings["existing_id"]
+    if "name" in settings:
+        vault["vault_name"] = settings["name"]
+    acls = settings.get("network_acls") or args.get("network_acls")
+    if acls:
+        vault["network_acls"] = acls
+    return vault
