@@ -8,11 +8,13 @@
 
 It creates .venv (the same virtualenv Pulumi.yaml names), installs the pinned
 requirements once, and re-installs only when a requirements file changes.
+After that, `.venv/bin/aisvc` (or `aisvc` in an activated .venv) runs the CLI directly.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".aisvc-installed"
 INPUTS = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+COMMANDS = ("plan", "test", "aisvc", "bench")
 
 
 def _venv_python() -> Path:
@@ -50,28 +53,58 @@ def ensure_venv() -> Path:
     return python
 
 
+def command_line(command: str, rest: list[str], python: Path) -> list[str]:
+    return {
+        "test": [str(python), "-m", "pytest", *rest],
+        "plan": [str(python), "-m", "aisvc", "plan", *rest],
+        "aisvc": [str(python), "-m", "aisvc", *rest],
+        "bench": [str(python), str(ROOT / "benchmarks" / "run.py"), *rest],
+    }[command]
+
+
+def run_child(args: list[str]) -> int:
+    """Run the command as a shell would: Ctrl-C reaches it from the terminal (same process group), so
+    this process only waits; a SIGTERM sent here is passed on. The child's exit code is ours."""
+    children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []  # a SIGTERM that came before the child existed
+
+    def pass_on(signum: int, _frame: object) -> None:
+        pending.append(signum)
+        for child in children:
+            child.send_signal(signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, lambda _signum, _frame: None),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, pass_on)}
+    try:
+        with subprocess.Popen(args, cwd=ROOT) as child:
+            children.append(child)
+            if pending:
+                child.send_signal(pending[0])
+            code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + N
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__.strip())
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:  # before anything is installed
+        print(f"dev.py: unknown command {command!r} (one of: {', '.join(COMMANDS)}; see python3 dev.py --help)",
+              file=sys.stderr)
+        return 2
     try:
         python = ensure_venv()
     except subprocess.CalledProcessError as err:
         print(f"dev.py: installing requirements failed (exit {err.returncode})", file=sys.stderr)
         return 2
-    if command == "test":
-        args = [str(python), "-m", "pytest", *rest]
-    elif command == "plan":
-        args = [str(python), "-m", "aisvc", "plan", *rest]
-    elif command == "aisvc":
-        args = [str(python), "-m", "aisvc", *rest]
-    elif command == "bench":
-        args = [str(python), str(ROOT / "benchmarks" / "run.py"), *rest]
-    else:
-        print(f"dev.py: unknown command {command!r} (plan, test, aisvc, bench)", file=sys.stderr)
-        return 2
-    return subprocess.run(args, cwd=ROOT).returncode
+    except KeyboardInterrupt:
+        print("dev.py: interrupted while installing; the next run installs again", file=sys.stderr)
+        return 130
+    return run_child(command_line(command, rest, python))
 
 
 if __name__ == "__main__":

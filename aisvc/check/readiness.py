@@ -60,7 +60,7 @@ class Progress:
 
     @property
     def _plain(self) -> bool:
-        return self.output is not None and self.output.plain
+        return self.output is not None and self.output.progress_plain
 
     def close(self) -> None:
         if self._status is not None:
@@ -70,7 +70,7 @@ class Progress:
     def _show(self, text: str) -> None:
         if self.output is None:
             return
-        if self.output.plain:
+        if self.output.progress_plain:
             self.output.progress(text)
             return
         if self._status is None:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from aisvc.check.classify import AuthMode, Classification, Verdict, classify_endpoint, classify_vault
@@ -34,6 +35,7 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_KEY_GRACE = 15.0
 # A key goes in a header: printable ASCII, no spaces (Azure keys are hex or base62).
 KEY_VALUE = re.compile(r"[\x21-\x7e]+")
+INTERRUPTED = "interrupted"
 
 
 # --- the checks ---------------------------------------------------------------
@@ -111,7 +113,7 @@ def _probe(ctx: CheckContext, auth: AuthMode, key: str | None, progress: Progres
         return until_ready(step, deadline=ctx.deadline, timeout=ctx.timeout, progress=progress)
 
 
-def _run_one(ctx: CheckContext, auth: AuthMode) -> CheckResult:
+def _run_one(ctx: CheckContext, auth: AuthMode, report: CheckReport) -> CheckResult:
     progress = Progress(ctx.output, auth)
     try:
         key = None
@@ -123,6 +125,10 @@ def _run_one(ctx: CheckContext, auth: AuthMode) -> CheckResult:
         ok = verdict.verdict is Verdict.OK
         return CheckResult(auth, ok, answer.status, progress.attempts, progress.elapsed,
                            None if ok else verdict.reason)
+    except KeyboardInterrupt:  # SIGINT/SIGTERM: the report so far shows how far this check got
+        status = progress.last.status if progress.last else None
+        report.checks.append(CheckResult(auth, False, status, progress.attempts, progress.elapsed, INTERRUPTED))
+        raise
     finally:
         progress.close()
 
@@ -138,10 +144,12 @@ def _modes(auth: AuthChoice, outputs: StackOutputs) -> list[AuthMode]:
 def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "auto",
               timeout: float = DEFAULT_TIMEOUT, probe: str | None = None, verify_challenge_resource: bool = True,
               output: Output | None = None, key_grace: float = DEFAULT_KEY_GRACE,
-              credential: Any | None = None) -> CheckReport:
+              credential: Any | None = None, report: CheckReport | None = None) -> CheckReport:
     """Run the post-deploy check; never raises for a failed check (see `.ok`), InputError for bad input.
 
     `credential`: a token credential to share (e.g. rotation's); by default one is built and closed here.
+    `report`: filled in as each check ends, so an interrupted run (KeyboardInterrupt) leaves what it found
+    there, the interrupted check last with error "interrupted".
     """
     parsed = outputs if isinstance(outputs, StackOutputs) else parse_outputs(dict(outputs))
     if auth not in ("auto", "key", "entra", "both"):
@@ -161,13 +169,17 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
             verify_challenge_resource=verify_challenge_resource, output=output, credential=active_credential,
             transport=transport_kwargs(),
         )
-        return CheckReport(parsed.endpoint, [_run_one(ctx, mode) for mode in modes])
+        report = report if report is not None else CheckReport(parsed.endpoint)
+        for mode in modes:
+            report.checks.append(_run_one(ctx, mode, report))
+        return report
 
 
 
-def load_outputs(stack: str | None, outputs_file: str | None) -> StackOutputs:
+def load_outputs(stack: str | None, outputs_file: str | None, project_dir: Path | None = None) -> StackOutputs:
+    """From `pulumi stack output` run in `project_dir` (the current directory if None), or from a file."""
     if bool(stack) == bool(outputs_file):
         raise InputError("give exactly one of --stack NAME or --outputs FILE|-")
-    return load_outputs_from_stack(stack) if stack else load_outputs_file(str(outputs_file))
+    return load_outputs_from_stack(stack, project_dir) if stack else load_outputs_file(str(outputs_file))
 
 

@@ -2,19 +2,25 @@
 
 Subcommands are imported lazily so that `aisvc plan` does not pay for the Azure
 SDK and `aisvc check` does not pay for the Pulumi SDK.
+
+`main` is the one frame every command runs in: exit codes (0, 1, 2; 130 and 143
+for SIGINT and SIGTERM), one line on stderr for every error, and on a signal
+the partial result the command registered in aisvc/cli/frame.py.
 """
 from __future__ import annotations
 
 import importlib
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from aisvc.cli.frame import clear_registration, interruption
 from aisvc.cli.options import debug_enabled, debug_option
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
-from aisvc.services.console import configure_logging, error_line, redact
+from aisvc.services.console import configure_logging, emit_json, error_line, json_emitted, redact
+from aisvc.services.interrupts import Interrupted, as_interrupted, signal_frame
 
 # name -> (module, attribute)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -47,31 +53,47 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    try:
-        return cli.main(args=argv, prog_name="aisvc", standalone_mode=False)
-    except click.exceptions.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except click.UsageError as err:
-        # One line, as for every other error; click's help is one flag away.
-        hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-        error_line(f"{err.format_message()}{hint}")
-        sys.exit(EXIT_BAD_INPUT)
-    except click.ClickException as err:
-        error_line(err.format_message())
-        sys.exit(err.exit_code)
-    except click.exceptions.Abort:
-        error_line("aborted")
-        sys.exit(EXIT_FAILED)
-    except AisvcError as err:
-        if debug_enabled():
-            sys.stderr.write(redact(traceback.format_exc()))
-        error_line(str(err))
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        error_line("interrupted")
-        sys.exit(130)
-    except Exception as err:  # noqa: BLE001 - last line of defence: no traceback unless --debug
-        if debug_enabled():
-            sys.stderr.write(redact(traceback.format_exc()))
-        error_line(f"unexpected {type(err).__name__}: {err} (rerun with --debug for details)")
-        sys.exit(EXIT_FAILED)
+    """The one frame every command runs in: exit codes, one-line errors, signals."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    clear_registration()
+    with signal_frame():
+        try:
+            # No arguments: the help a user is after, on stdout, exit 0 (not a usage error).
+            return cli.main(args=args or ["--help"], prog_name="aisvc", standalone_mode=False)
+        except KeyboardInterrupt as interrupt:
+            _exit_interrupted(as_interrupted(interrupt))
+        except click.exceptions.Abort as abort:
+            # click turns a Ctrl-C at a prompt into Abort; it is still an interruption.
+            if isinstance(abort.__context__, KeyboardInterrupt):
+                _exit_interrupted(as_interrupted(abort.__context__))
+            error_line("aborted")
+            sys.exit(EXIT_FAILED)
+        except click.exceptions.Exit as exit_:
+            sys.exit(exit_.exit_code)
+        except click.UsageError as err:
+            # One line, as for every other error; click's help is one flag away.
+            hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+            error_line(f"{err.format_message()}{hint}")
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as err:
+            error_line(err.format_message())
+            sys.exit(err.exit_code)
+        except AisvcError as err:
+            if debug_enabled():
+                sys.stderr.write(redact(traceback.format_exc()))
+            error_line(str(err))
+            sys.exit(err.exit_code)
+        except Exception as err:  # noqa: BLE001 - last line of defence: no traceback unless --debug
+            if debug_enabled():
+                sys.stderr.write(redact(traceback.format_exc()))
+            error_line(f"unexpected {type(err).__name__}: {err} (rerun with --debug for details)")
+            sys.exit(EXIT_FAILED)
+
+
+def _exit_interrupted(signal: Interrupted) -> NoReturn:
+    """The JSON document (with --json), one line saying what was changed and what was not, 130 or 143."""
+    stopped = interruption(signal)
+    if stopped.document is not None and not json_emitted():
+        emit_json(stopped.document)
+    error_line(stopped.message)
+    sys.exit(signal.exit_code)

@@ -5,27 +5,26 @@ from pathlib import Path
 
 import click
 
-from aisvc.cli.options import debug_option, json_option, plain_option
-from aisvc.contract import PROJECT_DIR_ENV
+from aisvc.cli.frame import on_interrupt
+from aisvc.cli.options import debug_option, json_option, plain_option, project_dir_option, stack_option
 from aisvc.errors import OperationFailed
 from aisvc.preflight import DEFAULT_TIMEOUT, load_target, print_report, run_preflight
 from aisvc.services.console import Output
 
 
 @click.command("preflight")
-@click.option("--stack", "-s", required=True, help="Stack name: reads stacks/Pulumi.<NAME>.yaml.")
+@stack_option(required=True, reads=": reads <project>/<stackConfigDir>/Pulumi.<NAME>.yaml")
+@project_dir_option
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for every ARM call together; the command ends within this plus a few seconds.")
-@click.option(
-    "--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar=PROJECT_DIR_ENV, default=None,
-    help="Pulumi project directory (default: the current directory if it has Pulumi.yaml, else this checkout).",
-)
 @json_option
 @plain_option
 @debug_option
 def preflight_command(stack: str, timeout: float, project_dir: Path | None, json_mode: bool,
                       plain: bool | None) -> None:
     """Find, in seconds and read-only, what would make `pulumi up` fail minutes in."""
+    on_interrupt(lambda signal: f"preflight interrupted by {signal.signal_name}: nothing was changed "
+                                "(preflight only reads)", lambda: {"stack": stack, "checks": []})
     output = Output(json_mode=json_mode, plain=plain)
     target = load_target(stack, project_dir)
     if not json_mode:

@@ -8,10 +8,19 @@ from typing import Any
 
 import click
 
-from aisvc.cli.options import debug_option, json_option, plain_option
+from aisvc.cli.frame import on_interrupt
+from aisvc.cli.options import (
+    debug_option,
+    json_option,
+    plain_option,
+    project_dir_option,
+    resolve_project_dir,
+    stack_option,
+)
 from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError, InputError, OperationFailed
 from aisvc.rotate import Rotation, RotationParts, RotationResult
+from aisvc.services.interrupts import Interrupted
 
 
 def _interactive() -> bool:
@@ -29,35 +38,50 @@ def _live_parts(stack: str, project_dir: Path, output: Any) -> RotationParts:
     return live_rotation_parts(stack, project_dir, output, verify_challenge_resource=_verify_challenge_resource())
 
 
+def _confirm(question: str) -> bool:
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.exceptions.Abort as abort:  # click's answer to Ctrl-C (and to end of input) at a prompt
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise abort.__context__ from None
+        return False
+
+
 @click.command("rotate")
-@click.option("--stack", "stack", required=True, help="The Pulumi stack to rotate (e.g. dev).")
+@stack_option(required=True, reads=" to rotate (e.g. dev)")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when not on a terminal).")
-@click.option(
-    "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-    help="The Pulumi project directory (holds Pulumi.yaml).",
-)
+@project_dir_option
 @json_option
 @plain_option
 @debug_option
-def rotate_command(stack: str, yes: bool, project_dir: Path, json_mode: bool, plain: bool | None) -> None:
+def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
     """Rotate the account keys with zero downtime (two-key pattern)."""
     from aisvc.services.console import Output
 
+    on_interrupt(lambda signal: f"rotation interrupted by {signal.signal_name} before its first step: "
+                                      "nothing was changed",
+                       lambda: RotationResult(stack=stack, exit_code=EXIT_FAILED).to_json())
     output = Output(json_mode=json_mode, plain=plain)
     try:
         if not yes and not _interactive():
             raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
-        parts = _live_parts(stack, project_dir, output)
+        parts = _live_parts(stack, resolve_project_dir(project_dir), output)
     except AisvcError as err:  # before any step: still one JSON document with --json
         report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
         return
-    confirm = None if yes else (lambda question: click.confirm(question, default=False, err=True))
+    rotation = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
+                        app_secret=parts.app_secret, confirm=None if yes else _confirm, progress=output.progress)
+    on_interrupt(lambda signal: _interrupted_line(signal, rotation), rotation.result.to_json)
     try:
-        result = Rotation(stack=stack, driver=parts.driver, account_keys=parts.account_keys, run_check=parts.run_check,
-                          app_secret=parts.app_secret, confirm=confirm, progress=output.progress).run()
+        result = rotation.run()
     finally:
         parts.close()
     report(result, output)
+
+
+def _interrupted_line(signal: Interrupted, rotation: Rotation) -> str:
+    # Rotation.run() wrote it on the way out; a signal between steps' bookkeeping may beat it.
+    return rotation.interruption or f"rotation interrupted by {signal.signal_name}"
 
 
 def report(result: RotationResult, output: Any) -> None:
@@ -71,4 +95,3 @@ def report(result: RotationResult, output: Any) -> None:
         raise InputError(result.error or "rotation refused")
     if result.exit_code == EXIT_FAILED:
         raise OperationFailed(result.error or "rotation failed")
-

@@ -9,6 +9,9 @@ from aisvc.rotate.account_keys import arm_key_name
 from aisvc.rotate.parts import RotationResult
 from aisvc.services.stack_outputs import StackOutputs
 
+# Steps before the first change: stopping in them leaves the stack as it was.
+NOTHING_CHANGED_STEPS = ("inspect", "preview", "confirm")
+
 
 def _config_command(stack: str, key: CredentialId) -> str:
     return f"pulumi config set --path {shlex.quote(ACTIVE_KEY_CONFIG)} {key} -s {shlex.quote(stack)}"
@@ -17,7 +20,7 @@ def _config_command(stack: str, key: CredentialId) -> str:
 def recovery_commands(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> list[str]:
     """The exact commands that finish the rotation by hand from where `step` failed."""
     target = result.regenerated_key
-    if step in ("inspect", "preview", "confirm") or target is None:
+    if step in NOTHING_CHANGED_STEPS or target is None:
         return []
     quoted = shlex.quote(stack)
     finish = [f"pulumi up -s {quoted}", f"aisvc check --stack {quoted}"]
@@ -40,8 +43,21 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: St
 def failure_message(stack: str, step: str, error: AisvcError, result: RotationResult,
                     outputs: StackOutputs | None) -> str:
     """One line: which step failed, why, what apps hold now, and how to finish."""
-    if step in ("inspect", "preview", "confirm"):
+    if step in NOTHING_CHANGED_STEPS:
         return str(error)  # refusals: nothing was changed
+    return f"rotation failed at step '{step}': {error}. {_apps_and_finish(stack, step, result, outputs)}"
+
+
+def interruption_message(stack: str, step: str, signal_name: str, result: RotationResult,
+                         outputs: StackOutputs | None) -> str:
+    """One line for a rotation a signal stopped: the step, what apps hold now, and how to finish."""
+    stopped = f"rotation interrupted by {signal_name} in step '{step}'"
+    if step in NOTHING_CHANGED_STEPS:
+        return f"{stopped}: nothing was changed; rerun `aisvc rotate --stack {shlex.quote(stack)}` to rotate"
+    return f"{stopped}. {_apps_and_finish(stack, step, result, outputs)}"
+
+
+def _apps_and_finish(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> str:
     previous, target = result.previous_active_key, result.regenerated_key
     secret = (outputs and outputs.key_secret_name) or "the app-facing secret"
     holds = {
@@ -52,6 +68,4 @@ def failure_message(stack: str, step: str, error: AisvcError, result: RotationRe
     }[step]
     commands = "; ".join(f"`{command}`" for command in recovery_commands(stack, step, result, outputs))
     retry = f" (or rerun `aisvc rotate --stack {shlex.quote(stack)}`)" if step == "regenerate" else ""
-    return f"rotation failed at step '{step}': {error}. Apps are safe: {holds}. Finish by hand: {commands}{retry}"
-
-
+    return f"Apps are safe: {holds}. Finish by hand: {commands}{retry}"

@@ -29,9 +29,12 @@ from aisvc.rotate.parts import (
     RunCheck,
     StepRecord,
 )
-from aisvc.rotate.recovery import failure_message, recovery_commands
+from aisvc.rotate.recovery import failure_message, interruption_message, recovery_commands
+from aisvc.services.interrupts import Interrupted, as_interrupted
 from aisvc.services.stack_driver import StackDriver
 from aisvc.services.stack_outputs import StackOutputs
+
+INTERRUPTED = "interrupted"
 
 
 class _StepFailed(Exception):
@@ -53,6 +56,9 @@ class Rotation:
     progress: Callable[[str], None] = lambda _line: None
     result: RotationResult = field(init=False)
     outputs: StackOutputs | None = field(init=False, default=None)
+    # Set when a signal stopped the run: the one line that says what was changed and what was not.
+    interruption: str | None = field(init=False, default=None)
+    _current: str = field(init=False, default="inspect")
 
     def __post_init__(self) -> None:
         self.result = RotationResult(stack=self.stack)
@@ -72,10 +78,14 @@ class Rotation:
             self._step("check", "post-deploy check with the new key", self.check)
         except _StepFailed as failed:
             self._fail(failed)
+        except KeyboardInterrupt as interrupt:  # SIGINT/SIGTERM: report where it stopped, then let the frame exit
+            self._stop(as_interrupted(interrupt))
+            raise
         return self.result
 
     def _step(self, name: str, description: str, action: Callable[[], None]) -> None:
         number = STEPS.index(name) + 1
+        self._current = name
         self.progress(f"[{number}/{len(STEPS)}] {description}")
         started = time.monotonic()
         try:
@@ -83,9 +93,11 @@ class Rotation:
         except AisvcError as err:
             self._record(name, started, str(err))
             raise _StepFailed(name, err) from None
-        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - any failure still gets recovery steps
-            wrapped = OperationFailed("interrupted" if isinstance(err, KeyboardInterrupt)
-                                      else f"unexpected {type(err).__name__}: {err}")
+        except KeyboardInterrupt:
+            self._record(name, started, INTERRUPTED)
+            raise
+        except Exception as err:  # noqa: BLE001 - any failure still gets recovery steps
+            wrapped = OperationFailed(f"unexpected {type(err).__name__}: {err}")
             self._record(name, started, str(wrapped))
             raise _StepFailed(name, wrapped) from err
         self._record(name, started, None)
@@ -155,12 +167,18 @@ class Rotation:
     def ask(self) -> None:
         if self.confirm is None:
             return
+        self._current = "confirm"
         previous, target = self._active(), self._target()
         question = (
             f"Rotate stack {self.stack}: regenerate {arm_key_name(target)} (apps keep using {previous}), "
             f"set activeKey={target}, pulumi up, then check. Continue?"
         )
-        if not self.confirm(question):
+        try:
+            confirmed = self.confirm(question)
+        except KeyboardInterrupt:
+            self._record("confirm", time.monotonic(), INTERRUPTED)
+            raise
+        if not confirmed:
             error = InputError("rotation cancelled: nothing was changed")
             self._record("confirm", time.monotonic(), str(error))
             raise _StepFailed("confirm", error)
@@ -207,5 +225,12 @@ class Rotation:
         self.result.exit_code = failed.error.exit_code
         self.result.recovery = recovery_commands(self.stack, failed.step, self.result, self.outputs)
         self.result.error = failure_message(self.stack, failed.step, failed.error, self.result, self.outputs)
+
+    def _stop(self, interrupt: Interrupted) -> None:
+        step = self._current
+        self.result.exit_code = interrupt.exit_code
+        self.result.error = INTERRUPTED  # the contract's JSON marker; the stderr line says the rest
+        self.result.recovery = recovery_commands(self.stack, step, self.result, self.outputs)
+        self.interruption = interruption_message(self.stack, step, interrupt.signal_name, self.result, self.outputs)
 
 

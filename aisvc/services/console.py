@@ -1,7 +1,9 @@
 """Terminal output shared by every command.
 
-- Human output is rich on a terminal and plain lines otherwise (CI logs, pipes,
-  ``--plain``, ``NO_COLOR``); progress always goes to stderr.
+- Human results are rich when stdout is a terminal and plain lines otherwise
+  (files, pipes, CI logs, ``--plain``, ``NO_COLOR``, ``AISVC_PLAIN``), so
+  ``aisvc plan > plan.txt`` holds plain text. Progress always goes to stderr and
+  follows stderr's own terminal-ness (a live status line, or one line per event).
 - ``--json`` prints exactly one JSON document on stdout and nothing else there.
 - Every line passes through ``redact`` so a registered secret (a key, a token)
   can never be printed, whatever code path produced the text.
@@ -19,6 +21,7 @@ from rich.console import Console
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
+_json_emitted = threading.Event()
 REDACTED = "[redacted]"
 
 
@@ -57,29 +60,44 @@ def configure_logging(debug: bool) -> None:
     logging.getLogger("azure").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
-def _plain_wanted() -> bool:
-    return bool(os.environ.get("NO_COLOR") or os.environ.get("AISVC_PLAIN")) or not sys.stderr.isatty()
+def plain_requested() -> bool:
+    """NO_COLOR (https://no-color.org) or AISVC_PLAIN set to anything but empty."""
+    return bool(os.environ.get("NO_COLOR") or os.environ.get("AISVC_PLAIN"))
+
+
+def is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def plain_style(plain: bool | None, stream: Any) -> bool:
+    """Plain lines for `stream`? `--plain` (True) and `plain=False` decide; else the environment and the stream."""
+    if plain is not None:
+        return plain
+    return plain_requested() or not is_terminal(stream)
+
+
+def _console(stream: Any, plain: bool) -> Console:
+    return Console(file=stream, no_color=plain, highlight=False, soft_wrap=True,
+                   force_terminal=False if plain else None)
 
 
 class Output:
-    """What a command prints. One per command invocation."""
+    """What a command prints. One per command invocation.
+
+    `plain` is the style of the results (stdout; stderr under --json, which owns stdout);
+    `progress_plain` the style of the progress on stderr.
+    """
 
     def __init__(self, json_mode: bool = False, plain: bool | None = None) -> None:
         self.json_mode = json_mode
-        self.plain = _plain_wanted() if plain is None else plain
-        # Human results: stdout, unless --json owns stdout.
-        self.out = Console(
-            file=sys.stderr if json_mode else sys.stdout,
-            no_color=self.plain,
-            highlight=False,
-            soft_wrap=True,
-            force_terminal=False if self.plain else None,
-        )
-        # Progress and warnings: always stderr.
-        self.err = Console(
-            file=sys.stderr, no_color=self.plain, highlight=False, soft_wrap=True,
-            force_terminal=False if self.plain else None,
-        )
+        results = sys.stderr if json_mode else sys.stdout
+        self.plain = plain_style(plain, results)
+        self.progress_plain = plain_style(plain, sys.stderr)
+        self.out = _console(results, self.plain)
+        self.err = _console(sys.stderr, self.progress_plain)
 
     def print(self, text: Any = "", **kwargs: Any) -> None:
         if isinstance(text, str):
@@ -93,8 +111,19 @@ class Output:
         self.err.print(f"warning: {redact(text)}", markup=False)
 
     def emit_json(self, document: Any) -> None:
-        sys.stdout.write(redact(json.dumps(document, indent=2, sort_keys=False)) + "\n")
-        sys.stdout.flush()
+        emit_json(document)
+
+
+def emit_json(document: Any) -> None:
+    """The one JSON document of `--json`, on stdout, redacted."""
+    _json_emitted.set()
+    sys.stdout.write(redact(json.dumps(document, indent=2, sort_keys=False)) + "\n")
+    sys.stdout.flush()
+
+
+def json_emitted() -> bool:
+    """Whether this process has printed its JSON document (a signal after that must not print a second)."""
+    return _json_emitted.is_set()
 
 
 def error_line(message: str) -> None:

@@ -44,9 +44,10 @@ class Project:
 
 
 def default_project_dir() -> Path:
-    """The current directory when it holds a Pulumi project, else this checkout."""
+    """The nearest directory upward from the current one that holds Pulumi.yaml (as the Pulumi CLI
+    looks for its project), else this checkout."""
     cwd = Path.cwd()
-    return cwd if (cwd / "Pulumi.yaml").exists() else Path(__file__).resolve().parents[2]
+    return next((d for d in (cwd, *cwd.parents) if (d / "Pulumi.yaml").is_file()), Path(__file__).resolve().parents[2])
 
 
 def load_project(directory: Path) -> Project:

@@ -5,7 +5,10 @@ whether a preview shows pending changes, and `up`. `PulumiStackDriver` is the
 real one, on the Automation API with the project in `work_dir` (a
 LocalWorkspace, so the Pulumi CLI reads `Pulumi.yaml` and its
 `stackConfigDir: stacks` itself). Tests drive it with a fake `pulumi`
-executable (tests/fakes/pulumi_cli.py) passed as `pulumi_command`.
+executable (tests/support/fakes/pulumi_cli.py) passed as `pulumi_command`.
+
+The CLI runs as a supervised child (aisvc/services/pulumi_command.py): when a
+signal interrupts a step, the running `pulumi` gets it too and is waited for.
 
 Nothing here prints: progress lines from the CLI go to `on_output` when given.
 """
@@ -76,6 +79,8 @@ class PulumiStackDriver:
         # Imported here so `aisvc check` never pays for the Pulumi SDK.
         from pulumi import automation as auto
 
+        from aisvc.services.pulumi_command import SupervisedPulumiCommand
+
         self._auto = auto
         self.stack_name = stack_name
         self.work_dir = Path(work_dir)
@@ -85,8 +90,10 @@ class PulumiStackDriver:
         # The rotation's preview and up hold the same promises as a deploy: the project's policy pack.
         pack = self.work_dir / "policy"
         self._policy_packs = [str(pack)] if (pack / "PulumiPolicy.yaml").is_file() else None
-        options = auto.LocalWorkspaceOptions(pulumi_command=pulumi_command, env_vars=dict(env_vars or {}))
         try:
+            # The CLI runs supervised: an interrupted rotation signals a running `pulumi up` and waits for it.
+            command = SupervisedPulumiCommand(pulumi_command)
+            options = auto.LocalWorkspaceOptions(pulumi_command=command, env_vars=dict(env_vars or {}))
             self._stack = auto.select_stack(stack_name=stack_name, work_dir=str(self.work_dir), opts=options)
         except auto.StackNotFoundError:
             raise InputError(f"stack {stack_name!r} not found (pulumi stack ls lists the stacks)") from None

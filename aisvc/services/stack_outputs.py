@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aisvc.contract import SECRET_PLACEHOLDER, CredentialId, OutputName
 from aisvc.errors import InputError
 from aisvc.services.console import redact
+from aisvc.services.interrupts import run_supervised
 
 PULUMI_TIMEOUT_SECONDS = 120
 # A DNS name or an IPv4 address (the emulator's 127.0.0.1): labels of letters, digits and '-'.
@@ -103,8 +104,9 @@ def load_outputs_from_stack(stack: str, cwd: str | Path | None = None) -> StackO
                          "(https://www.pulumi.com/docs/install/) or pass --outputs FILE")
     source = f"pulumi stack output --stack {stack}"
     try:
-        done = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
-                              capture_output=True, text=True, timeout=PULUMI_TIMEOUT_SECONDS, check=False)
+        # Supervised: an interrupted check signals `pulumi` and waits for it (contract: Signals).
+        done = run_supervised([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
+                              timeout=PULUMI_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise InputError(f"{source}: no answer within {PULUMI_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:

@@ -54,6 +54,7 @@ def test_rotate_json_end_to_end(azure_emulator: AzureEmulator, fake: FakePulumi)
     after = azure_emulator.keys
     assert after["key1"] == before["key1"] and after["key2"] != before["key2"]
     current = azure_emulator.get_secret("ai-services-key")
+    assert current is not None
     assert current.value == after["key2"] and current.tags == {"CredentialId": "key2"}
     config = yaml.safe_load(fake.stack_file.read_text())["config"]
     assert config["ai-services:secrets"] == {"activeKey": "key2"}
@@ -108,6 +109,6 @@ def test_rotate_up_failure_exit_1_with_recovery(azure_emulator: AzureEmulator, f
     error = done.stderr.strip().splitlines()[-1]
     assert error.startswith("error: rotation failed at step 'up'") and "`pulumi up -s dev`" in error
     # Apps are safe: the secret still holds key1, which was not regenerated.
-    current = azure_emulator.get_secret("ai-services-key").value
-    assert current == azure_emulator.keys["key1"]
+    current = azure_emulator.get_secret("ai-services-key")
+    assert current is not None and current.value == azure_emulator.keys["key1"]
     assert_no_secret_printed(azure_emulator, done.stdout, done.stderr)

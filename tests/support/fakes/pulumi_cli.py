@@ -9,12 +9,16 @@ Environment:
   FAKE_PULUMI_STATE  JSON file: {"version": "3.272.0", "stacks": {NAME: {
                        "outputs": {...}, "secretOutputs": [names],
                        "preview": {"same": 3, "update": 1},   # resourceChanges
-                       "fail": {"up": "message", "preview": ..., "config set": ...}}}}
+                       "fail": {"up": "message", "preview": ..., "config set": ...},
+                       "hang": {"up": SECONDS}}}}   # block ("up", "preview", "stack output") until a signal
                      `up` copies `<project>:secrets.activeKey` from the stack config
                      into outputs["activeKey"] and records an update; with
                      "program": "key-secrets" it also writes the three key
                      secrets like the real program (ARM listKeys -> Key Vault).
   FAKE_PULUMI_LOG    JSON-lines file, one {"argv": [...], "cwd": ...} per call.
+  FAKE_PULUMI_SIGNALS  JSON-lines file for a hanging command: {"event": "hanging", "pid": N,
+                     "pgid": N}, then {"event": "signal", "signal": "SIGTERM"} and, after a
+                     short clean-up (like the real CLI cancelling an update), {"event": "exited"}.
 
 Engine events go where `--event-log` says: a file (CLI <= 3.205) or, for newer
 versions, `tcp://127.0.0.1:PORT`, the Automation API's gRPC Events service.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -177,6 +182,37 @@ def maybe_fail(entry: dict[str, Any], command: str) -> None:
         fail(f"{command} failed: {message}")
 
 
+# A cancelled update takes a moment to finish: the parent must wait for it, not leave it behind.
+CANCEL_CLEANUP_SECONDS = 0.5
+
+
+def signal_event(event: str, **fields: Any) -> None:
+    path = os.environ.get("FAKE_PULUMI_SIGNALS")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"event": event, **fields}) + "\n")
+
+
+def maybe_hang(entry: dict[str, Any], command: str) -> None:
+    """Block like a long `pulumi up`; SIGINT/SIGTERM cancel it as the real CLI does (exit 255)."""
+    seconds = (entry.get("hang") or {}).get(command)
+    if not seconds:
+        return
+
+    def cancel(signum: int, _frame: Any) -> None:
+        signal_event("signal", signal=signal.Signals(signum).name)
+        print("^C received; cancelling. If you would like to terminate immediately, press ^C again.", flush=True)
+        time.sleep(CANCEL_CLEANUP_SECONDS)
+        signal_event("exited")
+        fail(f"{command} canceled")
+
+    signal.signal(signal.SIGINT, cancel)
+    signal.signal(signal.SIGTERM, cancel)
+    signal_event("hanging", pid=os.getpid(), pgid=os.getpgid(0), command=command)
+    time.sleep(float(seconds))
+    signal_event("exited")
+
+
 def cmd_version(state: dict[str, Any], _args: list[str]) -> None:
     print(f"v{state.get('version', '3.272.0')}")
 
@@ -189,6 +225,7 @@ def cmd_stack(state: dict[str, Any], args: list[str]) -> None:
         return
     entry = stack_entry(state, stack)
     if sub == "output":
+        maybe_hang(entry, "stack output")
         show = take_flag(args, "--show-secrets")
         outputs = dict(entry.get("outputs") or {})
         if not show:
@@ -236,8 +273,9 @@ def cmd_preview(state: dict[str, Any], args: list[str]) -> None:
     stack = take_option(args, "--stack")
     event_log = take_option(args, "--event-log")
     entry = stack_entry(state, stack)
-    print(f"Previewing update ({stack}):")
+    print(f"Previewing update ({stack}):", flush=True)
     maybe_fail(entry, "preview")
+    maybe_hang(entry, "preview")
     changes = entry.get("preview") or {"same": 1}
     send_events(event_log, summary_events(changes))
     print("Resources:")
@@ -251,8 +289,9 @@ def cmd_up(state: dict[str, Any], args: list[str]) -> None:
     if not ({"--yes", "--skip-preview"} <= set(args)):
         fail("--yes or --skip-preview must be passed in to proceed when running in non-interactive mode", 255)
     entry = stack_entry(state, stack)
-    print(f"Updating ({stack}):")
+    print(f"Updating ({stack}):", flush=True)
     maybe_fail(entry, "up")
+    maybe_hang(entry, "up")
     active = lookup(read_config(stack_config_file(stack or "", None)), full_key("secrets") + ".activeKey", True)
     changed = 0
     if active and (entry.get("outputs") or {}).get("activeKey") != active:

@@ -1,4 +1,4 @@
-"""A Pulumi project directory plus a fake `pulumi` CLI root (tests/fakes/pulumi_cli.py).
+"""A Pulumi project directory plus a fake `pulumi` CLI root (tests/support/fakes/pulumi_cli.py).
 
 `FakePulumi(tmp_path, version)` lays out Pulumi.yaml (stackConfigDir: stacks),
 stacks/Pulumi.dev.yaml, `<root>/bin/pulumi` (a wrapper running the fake with this
@@ -51,6 +51,7 @@ class FakePulumi:
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
         self.state_file = tmp_path / "state.json"
         self.log_file = tmp_path / "calls.jsonl"
+        self.signals_file = tmp_path / "signals.jsonl"
         stack = {"outputs": dict(outputs or OUTPUTS), "secretOutputs": [], "preview": {"same": 9}}
         self.write_state({"version": version, "stacks": {"dev": stack}})
 
@@ -70,6 +71,12 @@ class FakePulumi:
             return []
         return [json.loads(line)["argv"] for line in self.log_file.read_text().splitlines()]
 
+    def signal_events(self) -> list[dict[str, Any]]:
+        """What a hanging fake command saw: hanging (pid, pgid), signal, exited."""
+        if not self.signals_file.exists():
+            return []
+        return [json.loads(line) for line in self.signals_file.read_text().splitlines()]
+
     def command(self) -> Any:
         from pulumi.automation import PulumiCommand
 
@@ -77,7 +84,7 @@ class FakePulumi:
 
     def env(self) -> dict[str, str]:
         return {"FAKE_PULUMI_STATE": str(self.state_file), "FAKE_PULUMI_LOG": str(self.log_file),
-                "PULUMI_SKIP_UPDATE_CHECK": "true"}
+                "FAKE_PULUMI_SIGNALS": str(self.signals_file), "PULUMI_SKIP_UPDATE_CHECK": "true"}
 
     def driver(self, stack: str = "dev") -> PulumiStackDriver:
         return PulumiStackDriver(stack, self.project, pulumi_command=self.command())
