@@ -2,7 +2,8 @@
 """Bootstrap and run the toolkit on a fresh machine with nothing but Python 3.11.
 
     python3 dev.py plan [--stack dev] [--json]   # aisvc plan, offline
-    python3 dev.py test [pytest args]            # the whole test suite
+    python3 dev.py test                          # ruff, mypy, then the whole test suite (what CI runs)
+    python3 dev.py test [pytest args]            # only pytest, with those arguments
     python3 dev.py aisvc ARGS...                 # any aisvc command
     python3 dev.py bench [name]                  # run benchmarks/
 
@@ -53,13 +54,31 @@ def ensure_venv() -> Path:
     return python
 
 
-def command_line(command: str, rest: list[str], python: Path) -> list[str]:
-    return {
-        "test": [str(python), "-m", "pytest", *rest],
+def command_lines(command: str, rest: list[str], python: Path) -> list[list[str]]:
+    """The steps of a command. `test` alone is CI's job: the linter and the type checker, then every test."""
+    if command == "test":
+        checks = [] if rest else [[str(python), "-m", "ruff", "check", "."], [str(python), "-m", "mypy"]]
+        return [*checks, [str(python), "-m", "pytest", *rest]]
+    return [{
         "plan": [str(python), "-m", "aisvc", "plan", *rest],
         "aisvc": [str(python), "-m", "aisvc", *rest],
         "bench": [str(python), str(ROOT / "benchmarks" / "run.py"), *rest],
-    }[command]
+    }[command]]
+
+
+def run_steps(steps: list[list[str]]) -> int:
+    """Every step runs (one report of all that failed); a signal stops at once with its exit code."""
+    failed: list[tuple[str, int]] = []
+    for step in steps:
+        code = run_child(step)
+        if code in (130, 143):
+            return code
+        if code:
+            failed.append((" ".join(step[1:4]), code))
+    if len(steps) > 1:
+        summary = "; ".join(f"{name} (exit {code})" for name, code in failed)
+        print(f"dev.py: {'failed: ' + summary if failed else 'ruff, mypy and the tests passed'}", file=sys.stderr)
+    return failed[0][1] if failed else 0
 
 
 def run_child(args: list[str]) -> int:
@@ -104,7 +123,7 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("dev.py: interrupted while installing; the next run installs again", file=sys.stderr)
         return 130
-    return run_child(command_line(command, rest, python))
+    return run_steps(command_lines(command, rest, python))
 
 
 if __name__ == "__main__":
