@@ -22,26 +22,37 @@ from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
 from aisvc.services.console import configure_logging, emit_json, error_line, json_emitted, redact
 from aisvc.services.interrupts import Interrupted, as_interrupted, signal_frame
 
-# name -> (module, attribute)
-COMMANDS: dict[str, tuple[str, str]] = {
+# name -> (module, attribute, the line `aisvc --help` shows); a test keeps the line equal to the command's own.
+COMMANDS: dict[str, tuple[str, str, str]] = {
     # In the order a stack lives: plan, preflight, (pulumi up), check, rotate.
-    "plan": ("aisvc.cli.plan", "plan_command"),
-    "preflight": ("aisvc.cli.preflight", "preflight_command"),
-    "check": ("aisvc.cli.check", "check_command"),
-    "rotate": ("aisvc.cli.rotate", "rotate_command"),
-    "schema": ("aisvc.cli.schema", "schema_command"),
+    "plan": ("aisvc.cli.plan", "plan_command",
+             "Show what `pulumi up` would create, offline (Pulumi SDK mocks; no CLI, no Azure)."),
+    "preflight": ("aisvc.cli.preflight", "preflight_command",
+                  "Find, in seconds and read-only, what would make `pulumi up` fail minutes in."),
+    "check": ("aisvc.cli.check", "check_command",
+              "Prove the deployment works: key from Key Vault and/or an Entra ID token against the endpoint."),
+    "rotate": ("aisvc.cli.rotate", "rotate_command", "Rotate the account keys with zero downtime (two-key pattern)."),
+    "schema": ("aisvc.cli.schema", "schema_command", "Print the JSON Schema of a stack file."),
 }
 
 
 class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs: `aisvc check` never loads the Pulumi SDK,
+    and `aisvc --help` loads no command at all."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attribute = COMMANDS[cmd_name]
+        module_name, attribute, _summary = COMMANDS[cmd_name]
         return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_module, _attribute, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

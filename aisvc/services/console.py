@@ -15,9 +15,10 @@ import logging
 import os
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -80,8 +81,16 @@ def plain_style(plain: bool | None, stream: Any) -> bool:
 
 
 def _console(stream: Any, plain: bool) -> Console:
+    # rich is imported here, not at start-up: plain lines (CI, pipes, --json) never need it.
+    from rich.console import Console
+
     return Console(file=stream, no_color=plain, highlight=False, soft_wrap=True,
                    force_terminal=False if plain else None)
+
+
+def _write_line(stream: Any, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()
 
 
 class Output:
@@ -93,22 +102,46 @@ class Output:
 
     def __init__(self, json_mode: bool = False, plain: bool | None = None) -> None:
         self.json_mode = json_mode
-        results = sys.stderr if json_mode else sys.stdout
-        self.plain = plain_style(plain, results)
+        self._results = sys.stderr if json_mode else sys.stdout
+        self.plain = plain_style(plain, self._results)
         self.progress_plain = plain_style(plain, sys.stderr)
-        self.out = _console(results, self.plain)
-        self.err = _console(sys.stderr, self.progress_plain)
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        """The rich console of the results, made on first use."""
+        if self._out is None:
+            self._out = _console(self._results, self.plain)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """The rich console of the progress (stderr), made on first use."""
+        if self._err is None:
+            self._err = _console(sys.stderr, self.progress_plain)
+        return self._err
 
     def print(self, text: Any = "", **kwargs: Any) -> None:
         if isinstance(text, str):
             text = redact(text)
+            markup_free = not kwargs.get("markup", True) or "[" not in text
+            if self.plain and markup_free and set(kwargs) <= {"markup"}:
+                _write_line(self._results, text)  # a plain line is just the text: no need for rich
+                return
         self.out.print(text, **kwargs)
 
     def progress(self, text: str) -> None:
-        self.err.print(redact(text), markup=False)
+        self._stderr_line(redact(text))
 
     def warn(self, text: str) -> None:
-        self.err.print(f"warning: {redact(text)}", markup=False)
+        self._stderr_line(f"warning: {redact(text)}")
+
+    def _stderr_line(self, text: str) -> None:
+        if self.progress_plain:
+            _write_line(sys.stderr, text)
+        else:
+            self.err.print(text, markup=False)
 
     def emit_json(self, document: Any) -> None:
         emit_json(document)

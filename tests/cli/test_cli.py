@@ -35,3 +35,22 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for command in ("plan", "check", "rotate"):
         assert command in result.stdout
+
+
+def test_the_help_lines_of_the_group_are_each_commands_own_without_importing_it() -> None:
+    import importlib
+
+    from aisvc.cli.main import COMMANDS
+
+    for name, (module, attribute, summary) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), attribute)
+        assert (command.name, summary) == (name, (command.help or "").strip().splitlines()[0]), name
+
+
+def test_help_loads_no_command_module() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "aisvc", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "preflight" in done.stdout
+    loaded = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
+    assert not [name for name in loaded if name.startswith(("aisvc.cli.plan", "aisvc.cli.check", "aisvc.preflight",
+                                                            "azure.", "pulumi"))]
