@@ -28,17 +28,40 @@ def build_plan(stack: str = "dev", project_dir: Path | None = None, subscription
     ``subscription``: derive names and ids for it, as `pulumi up` will (default: a simulated one).
     Raises InputError for a missing/invalid stack file or stack config (exit 2).
     """
-    if subscription is not None and not GUID_RE.match(subscription):
-        raise InputError(f"--subscription {subscription!r} is not a subscription id (a GUID)")
+    _check_subscription(subscription)
     stack = stack_name(stack)
-    project = load_project((project_dir or default_project_dir()).resolve())
+    project = plan_project(project_dir)
     config, secret_keys = stack_config(project, stack)
+    return build_plan_from_config(project, stack, config, secret_keys, subscription)
+
+
+def plan_project(project_dir: Path | None = None) -> Project:
+    """The Pulumi project a plan runs: ``project_dir``, else the default (aisvc.services.project)."""
+    return load_project((project_dir or default_project_dir()).resolve())
+
+
+def build_plan_from_config(
+    project: Project, stack: str, config: dict[str, str], secret_keys: list[str], subscription: str | None = None,
+    source: str | None = None,
+) -> Plan:
+    """Run the program of ``project`` for ``stack`` with this config instead of its stack file (e.g. an earlier version).
+
+    ``source`` names where the config came from in errors (default: the stack file).
+    """
+    _check_subscription(subscription)
     for value in FAKE_KEYS.values():
         register_secret(value)  # belt and braces: even a bug cannot print them
-    return _run(project, stack, config, secret_keys, FakeAzure(subscription.lower() if subscription else None))
+    fake = FakeAzure(subscription.lower() if subscription else None)
+    return _run(project, stack, config, secret_keys, fake, source or str(project.stack_file(stack)))
 
 
-def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str], fake: FakeAzure) -> Plan:
+def _check_subscription(subscription: str | None) -> None:
+    if subscription is not None and not GUID_RE.match(subscription):
+        raise InputError(f"--subscription {subscription!r} is not a subscription id (a GUID)")
+
+
+def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str], fake: FakeAzure,
+         source: str) -> Plan:
     import pulumi
     from pulumi.runtime import settings as runtime_settings
 
@@ -60,7 +83,7 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
     try:
         program()
     except pulumi.RunError as err:  # the program's clean stop: invalid stack config (aisvc.config.settings)
-        raise InputError(f"{project.stack_file(stack)}: {err}") from None
+        raise InputError(f"{source}: {err}") from None
     except Exception as err:  # noqa: BLE001 - the program failed; say where without a traceback
         raise OperationFailed(f"the Pulumi program failed under the mock engine: {type(err).__name__}: {err}") from err
     finally:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from aisvc.contract import ROLE_NAMES
+from aisvc.plan.changes import OPS
+from aisvc.plan.diff import Transitions
 from aisvc.plan.fake_azure import FAKE_CLIENT
 from aisvc.plan.model import Plan, PlannedResource
 from aisvc.policy import Violation
@@ -118,3 +120,24 @@ def render_violations(violations: list[Violation], out: Output) -> None:
         out.print(f"  {violation.line()}  ({violation.urn.rsplit('::', 1)[-1]})", markup=False)
 
 
+
+
+_OP_SIGNS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+
+
+def render_transitions(transitions: Transitions, out: Output) -> None:
+    """The comparison with `--base`/`--base-ref`: a Changes section, then a Findings section (plain lines)."""
+    out.print("")
+    summary = ", ".join(f"{transitions.count(op)} to {op}" for op in OPS if transitions.count(op))
+    out.print(f"Changes against {transitions.base}: {summary or 'none'}", markup=False)
+    for change in transitions.changes:
+        out.print(f"    {_OP_SIGNS[change.op]:<2} {change.op:<7}  {change.type}  {change.urn.rsplit('::', 1)[-1]}",
+                  markup=False)
+    out.print("")
+    if not transitions.findings:
+        out.print("Findings: none (Azure accepts every change and nothing is lost).", markup=False)
+        return
+    errors = len(transitions.errors)
+    out.print(f"Findings: {errors} error(s), {len(transitions.findings) - errors} warning(s)", markup=False)
+    for finding in transitions.findings:
+        out.print(f"  {finding.line()}", markup=False)

@@ -185,6 +185,20 @@ def test_pull_requests_plan_offline_then_preview_with_the_policy_pack(workflow: 
     assert "--stack" in command
 
 
+def test_pull_requests_compare_the_stack_file_with_the_target_branch(workflow: dict[str, Any]) -> None:
+    """`aisvc plan --base-ref origin/<target>`: changes and findings; a change Azure refuses fails the job."""
+    job = workflow["jobs"]["preview"]
+    plan = steps(workflow, "preview")[index_of(workflow, "preview", "aisvc plan")]
+    command = plan["run"].split()
+    assert command[command.index("--base-ref") + 1] == '"origin/$BASE_REF"'
+    assert plan["env"]["BASE_REF"] == "${{ github.base_ref }}"  # the pull request's target branch
+    assert "continue-on-error" not in plan  # exit 1 on an error finding fails the pull request
+    checkout = steps(workflow, "preview")[index_of(workflow, "preview", "actions/checkout")]
+    assert checkout["with"]["fetch-depth"] == 0  # origin/<target> must exist for `git show`
+    assert evaluate(job["if"], {"github": {"event_name": "pull_request", "event": {
+        "pull_request": {"head": {"repo": {"full_name": "o/r"}}}}, "repository": "o/r"}})
+
+
 def test_main_deploys_then_checks_in_the_same_job(workflow: dict[str, Any]) -> None:
     up = index_of(workflow, "deploy", "pulumi up")
     check = index_of(workflow, "deploy", "aisvc check --stack")
