@@ -34,7 +34,10 @@ class Text:
     label: str = ""  # short name in object shapes, e.g. "GUID"
     normalize: Callable[[str], str] | None = None  # applied to an accepted value
     accept_numbers: bool = False  # YAML reads 2024 or 1.0 as numbers: take them as text
-    check: Callable[[str], bool] | None = None  # what a pattern cannot say (e.g. CIDR host bits)
+    # What a pattern cannot say (CIDR host bits, private ranges): None when the value passes, else why
+    # not ("" = the rule says it all). Runs before the pattern, so its reason wins; None for text it cannot read.
+    check: Callable[[str], str | None] | None = None
+    known: tuple[str, ...] = ()  # the value must be one of these (too many to spell out: errors suggest the closest)
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,16 @@ class StringMap:
     name_max: int
     value_max: int
     name_forbids: str
+    reserved_prefixes: tuple[str, ...] = ()  # names may not start with these, in any case
 
     @property
     def rule(self) -> str:
+        reserved = f", not starting with {'/'.join(self.reserved_prefixes)}" if self.reserved_prefixes else ""
         return (f"a string of at most {self.value_max} characters under a name of 1-{self.name_max} characters"
-                f" without {self.name_forbids}")
+                f" without {self.name_forbids}{reserved}")
+
+    def reserved(self, name: str) -> bool:
+        return name.lower().startswith(tuple(prefix.lower() for prefix in self.reserved_prefixes))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -56,6 +57,9 @@ class Problems:
                 hint = suggest(key, known) or f" (known keys: {', '.join(known)})"
                 self._append(prefix + key, f"{prefix}{key} is not a known key{hint}")
 
+    def misspelled_namespace(self, full_key: str, meant: str) -> None:
+        self._append(full_key, f"{full_key} is not a known key (did you mean {meant}?)")
+
     def raise_if_any(self) -> None:
         if self._found:
             raise SettingsError(self.items)
@@ -89,7 +93,18 @@ def namespace_values(config: Mapping[str, Any], namespace: str = NAMESPACE) -> d
 
 def read_settings(cls: type, config: Mapping[str, Any], namespace: str, problems: Problems) -> Any:
     """The declared dataclass ``cls`` from the ``namespace:`` keys of a Pulumi config map."""
+    for full_key in config:
+        ns, _, key = full_key.partition(":")
+        if key and ns != namespace and _looks_like(ns, namespace):
+            problems.misspelled_namespace(full_key, f"{namespace}:{key}")
     return read_object(cls, f"{namespace}:", namespace_values(config, namespace), problems, config)
+
+
+def _looks_like(ns: str, namespace: str) -> bool:
+    """``aiservices`` or ``ai-service`` for ``ai-services``: a key Pulumi would hand to nobody."""
+    def squeeze(name: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", name.lower())
+    return squeeze(ns) == squeeze(namespace) or difflib.SequenceMatcher(None, ns.lower(), namespace).ratio() >= 0.85
 
 
 def read_object(cls: type, prefix: str, given: Mapping[str, Any], problems: Problems,
@@ -198,8 +213,11 @@ def _bool(key: str, value: Any, problems: Problems) -> Any:
     return INVALID
 
 
+ASCII_WHOLE = re.compile(r"^[0-9]{1,18}$")  # str.isdigit() also takes '²' and '٣', which int() refuses or reads
+
+
 def _int(key: str, value: Any, rule: Whole, problems: Problems) -> Any:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and ASCII_WHOLE.match(value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not rule.low <= value <= rule.high:
         problems.add(key, value, rule.rule)
@@ -208,12 +226,31 @@ def _int(key: str, value: Any, rule: Whole, problems: Problems) -> Any:
 
 
 def _text(key: str, value: Any, rule: Text, problems: Problems) -> Any:
-    if rule.accept_numbers and isinstance(value, int | float) and not isinstance(value, bool):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if rule.accept_numbers and number:
         value = str(value)
-    if not isinstance(value, str) or not rule.pattern.match(value) or (rule.check and not rule.check(value)):
-        problems.add(key, value, rule.rule)
+    elif number:  # YAML made a number of it: 0613 arrives as 395, 1.10 as 1.1
+        problems.add(key, value, f"{rule.rule}: YAML read a number here, quote it in the stack file")
+        return INVALID
+    why = _text_problem(value, rule)
+    if why is not None:
+        problems.add(key, value, rule.rule + (f": {why}" if why else ""))
         return INVALID
     return rule.normalize(value) if rule.normalize else value
+
+
+def _text_problem(value: Any, rule: Text) -> str | None:
+    """Why ``value`` breaks ``rule`` ("" when the rule says it all), or None when it is fine."""
+    if not isinstance(value, str):
+        return ""
+    why = rule.check(value) if rule.check else None
+    if why is not None:
+        return why
+    if not rule.pattern.match(value):
+        return ""
+    if rule.known and value not in rule.known:
+        return suggest(value, rule.known).strip(" ()") or "not one Azure knows"
+    return None
 
 
 def _mapping(key: str, value: Any, problems: Problems) -> Any:
@@ -240,12 +277,19 @@ def _string_map(key: str, raw: Any, rule: StringMap, problems: Problems) -> Any:
     if len(value) > rule.max_items:
         problems.add(key, f"{len(value)} tags", f"at most {rule.max_items} tags")
     result: dict[str, str] = {}
+    seen: dict[str, str] = {}  # lower-case name -> name as written
     for name, entry in value.items():
         if (not isinstance(entry, str) or len(entry) > rule.value_max or not 1 <= len(name) <= rule.name_max
                 or set(name) & set(rule.name_forbids)):
             problems.add(f"{key}.{name}", entry, rule.rule)
+        elif rule.reserved(name):
+            problems.add(f"{key}.{name}", entry, f"Azure reserves names starting with {', '.join(rule.reserved_prefixes)}"
+                                                 " (in any case)")
+        elif name.lower() in seen:
+            problems.add(f"{key}.{name}", entry, f"names are case-insensitive in Azure: the same as {seen[name.lower()]}")
         else:
             result[name] = entry
+            seen[name.lower()] = name
     return result
 
 

@@ -115,7 +115,7 @@ def value_schema(hint: Any, rule: Any) -> dict[str, Any]:
         return {
             "type": "object",
             "maxProperties": rule.max_items,
-            "propertyNames": {"minLength": 1, "maxLength": rule.name_max, "pattern": f"^[^{re.escape(rule.name_forbids)}]*$"},
+            "propertyNames": {"minLength": 1, "maxLength": rule.name_max, "pattern": _tag_name_pattern(rule)},
             "additionalProperties": _or_secure({"type": "string", "maxLength": rule.value_max}),
         }
     return _or_secure(_scalar(hint, rule))
@@ -127,11 +127,20 @@ def _scalar(hint: Any, rule: Any) -> dict[str, Any]:
     if hint is bool:
         return {"enum": [True, False, "true", "false"]}
     if isinstance(rule, Whole):
-        return {"type": ["integer", "string"], "minimum": rule.low, "maximum": rule.high, "pattern": "^[0-9]+$"}
+        return {"type": ["integer", "string"], "minimum": rule.low, "maximum": rule.high,
+                "pattern": f"^[0-9]{{1,{len(str(rule.high))}}}$"}  # as text: no more digits than the highest has
+    if isinstance(rule, Text) and rule.known:
+        return {"type": "string", "enum": list(rule.known), "description": rule.rule}
     if isinstance(rule, Text):
         return {"type": ["string", "number"] if rule.accept_numbers else "string",
                 "pattern": ecma_pattern(rule.pattern), "description": rule.rule}
     raise TypeError(f"no schema for {hint} with {rule}")  # a declaration mistake
+
+
+def _tag_name_pattern(rule: StringMap) -> str:
+    """No forbidden character, no reserved prefix in any case (ECMA has no IGNORECASE: letters spelled [aA])."""
+    reserved = f"(?!(?:{'|'.join(map(re.escape, rule.reserved_prefixes))}))" if rule.reserved_prefixes else ""
+    return ecma_pattern(re.compile(f"^{reserved}[^{re.escape(rule.name_forbids)}]*$", re.IGNORECASE))
 
 
 def _object(tree: Tree) -> dict[str, Any]:

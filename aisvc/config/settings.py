@@ -22,14 +22,15 @@ takes exactly that: ``{"ai-services:kind": "OpenAI", ...}``.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aisvc.config.azure_rules import PUBLIC_IPV4_OR_CIDR, public_ipv4_problem, tags_fit_key_vault_secrets
 from aisvc.config.fields import DependentChoice, Finding, StringMap, Text, Whole, about
 from aisvc.config.parse import Problems, SettingsError, namespace_values, read_settings
+from aisvc.config.regions import AZURE_REGIONS
 from aisvc.contract import GUID_RE, NAMESPACE, SECRET_NAME_RE, SUBDOMAIN_RE, VAULT_ID_RE, VAULT_NAME_RE, CredentialId, Kind
 
 __all__ = [
@@ -69,18 +70,10 @@ def _standard_tier(options: tuple[str, ...]) -> str:
     return "S0" if "S0" in options or not options else options[1]
 
 
-def _ipv4_network(value: str) -> bool:
-    try:
-        return ipaddress.ip_network(value, strict=True).version == 4
-    except ValueError:
-        return False
-
-
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_OR_CIDR = Text(
-    re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?$"),
-    "an IPv4 address or CIDR range (no host bits set) such as 203.0.113.7 or 203.0.113.0/24",
-    label="IPv4 or CIDR", check=_ipv4_network,
+    PUBLIC_IPV4_OR_CIDR,
+    "a public IPv4 address or CIDR range (no host bits set) such as 203.0.113.7 or 203.0.113.0/24",
+    label="IPv4 or CIDR", check=public_ipv4_problem,
 )
 MODEL_TEXT = re.compile(r"^\S{1,128}$")
 SECRET_NAME = Text(SECRET_NAME_RE, "a Key Vault secret name: 1-127 letters, digits and hyphens")
@@ -131,7 +124,7 @@ class ModelDeployment:
     model_format: str = field(metadata=about("model.format", Text(MODEL_TEXT, "a model format such as OpenAI")))
     model_name: str = field(metadata=about("model.name", Text(MODEL_TEXT, "a model name such as gpt-4o-mini")))
     model_version: str | None = field(default=None, metadata=about(
-        "model.version", Text(MODEL_TEXT, "a model version such as 2024-07-18", accept_numbers=True)))
+        "model.version", Text(MODEL_TEXT, 'a quoted model version such as "2024-07-18"')))
     sku_name: DeploymentSku = field(default="Standard", metadata=about("sku.name"))
     capacity: int = field(default=1, metadata=about("sku.capacity", Whole(1, 100_000)))
 
@@ -180,7 +173,8 @@ class Settings:
         "2-16 lowercase letters, digits and single hyphens (no consecutive hyphens: vault names forbid them),"
         " starting with a letter, not ending with '-'")))
     location: str = field(metadata=about(
-        value=Text(re.compile(r"^[a-z][a-z0-9]{1,39}$"), "an Azure region name such as swedencentral or eastus2"),
+        value=Text(re.compile(r"^[a-z][a-z0-9]{1,39}$"), "an Azure region name such as swedencentral or eastus2",
+                   known=AZURE_REGIONS),
         fallback="azure-native:location", default_doc="`azure-native:location`"))
     kind: Kind = "AIServices"
     sku: Sku = field(default="S0", metadata=about(
@@ -216,7 +210,10 @@ class Settings:
             " (`ARM_CLIENT_ID`, `AZURE_CLIENT_ID`, `azure-native:clientId`) or `ARM_USE_MSI`, else `User`"))
     lock: Lock = field(default="none", metadata=about(doc="{allowed}; `CanNotDelete` locks the account and a new vault"))
     tags: Mapping[str, str] = field(default_factory=dict, metadata=about(
-        value=StringMap(max_items=50, name_max=512, value_max=256, name_forbids="<>%&\\?/"), doc="{allowed} on every resource"))
+        value=StringMap(max_items=50, name_max=512, value_max=256, name_forbids="<>%&\\?/",
+                        reserved_prefixes=("microsoft", "azure", "windows")),
+        doc="{allowed} on every resource; at most 14 while the keys are exported (a Key Vault secret takes 15)",
+        checks=(tags_fit_key_vault_secrets,)))
     resource_group_name: str | None = field(default=None, metadata=about(  # None: a new group
         value=Text(re.compile(r"^[-\w.()]{0,89}[-\w()]$"),
                    "an existing resource group name: 1-90 letters, digits, '_', '-', '.', '(', ')', not ending with '.'"),

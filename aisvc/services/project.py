@@ -17,6 +17,7 @@ import yaml
 
 from aisvc.contract import SECRET_PLACEHOLDER
 from aisvc.errors import InputError
+from aisvc.services.cli_yaml import NULL, NodeReader, read_node
 
 STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -52,7 +53,7 @@ def default_project_dir() -> Path:
 
 def load_project(directory: Path) -> Project:
     project_file = directory / "Pulumi.yaml"
-    document = _read_yaml(project_file, "project file")
+    document = _read_project_file(project_file)
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
         raise InputError(f"{project_file}: not a Pulumi project file (no name)")
     main = directory / str(document.get("main") or ".")
@@ -64,53 +65,55 @@ def load_project(directory: Path) -> Project:
     )
 
 
-class _CliYamlLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads it (YAML 1.2 core schema): `yes`/`on` stay strings, so a value
-    `pulumi up` would reject is rejected here too, and an unquoted date (a model version such as
-    2024-07-18) stays the string the CLI hands the program."""
-
-
-_CliYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_CliYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
-def _read_yaml(path: Path, what: str) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_CliYamlLoader)  # noqa: S506 - a SafeLoader
-    except FileNotFoundError:
-        raise InputError(f"{what} not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read {what} {path}: {err}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"{what} {path}{where} is not valid YAML: {getattr(err, 'problem', err)}") from None
+def _read_project_file(path: Path) -> Any:
+    node = read_node(path, "project file")
+    return None if node is None else NodeReader(path, "project file").value(node, "")
 
 
 def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
-    """Config as the Pulumi CLI hands it to a program: ``ns:key`` -> string (objects as JSON)."""
+    """Config as the Pulumi CLI hands it to a program: ``ns:key`` -> string (objects as JSON).
+
+    Read as the CLI reads it (``aisvc.services.cli_yaml``): InputError, with the line, for YAML the
+    CLI would refuse or read differently from what is written.
+    """
     path = project.stack_file(stack)
     if not path.exists():
         known = ", ".join(project.stacks()) or "none"
         raise InputError(f"stack file not found: {path} (stacks here: {known})")
-    document = _read_yaml(path, "stack file") or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
-        raise InputError(f"stack file {path}: expected a map with a 'config' map")
+    reader = NodeReader(path, "stack file")
+    document = read_node(path, "stack file")
+    config_node = _config_node(reader, document)
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        full_key = str(key) if ":" in str(key) else f"{project.name}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
+    for key, node in reader.mapping_items(config_node, "") if config_node is not None else []:
+        full_key = key if ":" in key else f"{project.name}:{key}"
+        if isinstance(node, yaml.ScalarNode):
+            config[full_key] = reader.text(node)
+        elif _is_secure(reader, node, full_key):
             # Encrypted values need the stack's secrets provider; the plan does not decrypt.
             config[full_key], secret_keys = SECRET_PLACEHOLDER, [*secret_keys, full_key]
         else:
-            config[full_key] = config_text(value)
+            config[full_key] = json.dumps(reader.value(node, full_key))
     return config, secret_keys
+
+
+def _config_node(reader: NodeReader, document: yaml.Node | None) -> yaml.MappingNode | None:
+    """The ``config:`` map (None when the file or the map is empty)."""
+    problem = InputError(f"stack file {reader.path}: expected a map with a 'config' map")
+    if document is None:
+        return None
+    if not isinstance(document, yaml.MappingNode):
+        raise problem
+    config = dict(reader.mapping_items(document, "")).get("config")
+    if config is None or (isinstance(config, yaml.ScalarNode) and config.tag == NULL):
+        return None
+    if not isinstance(config, yaml.MappingNode):
+        raise problem
+    return config
+
+
+def _is_secure(reader: NodeReader, node: yaml.Node, key: str) -> bool:
+    return isinstance(node, yaml.MappingNode) and [name for name, _ in reader.mapping_items(node, key)] == ["secure"]
 
 
 def config_text(value: Any) -> str:

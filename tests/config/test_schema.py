@@ -27,6 +27,11 @@ PARSER_ONLY = {
     "ai-services:deployments:kind AIServices or OpenAI",
     "ai-services:keyVault.sku:no effect with keyVault.existingId",
     "ai-services:secrets:three different names",
+    "ai-services:networkAcls.ipRules[0]:10.0.0.0/8 is private",  # a range that only overlaps a private block
+    "ai-services:tags:at most 14 tags while the keys are exported",
+    "ai-services:tags.credentialid:CredentialId is the toolkit's own tag",
+    "ai-services:tags.env:case-insensitive in Azure: the same as Env",
+    "ai-services:location:not one Azure knows",  # the schema refuses it; listed so the id stays unique below
 }
 
 
@@ -69,7 +74,7 @@ def test_a_full_config_is_valid_for_both_the_schema_and_the_parser() -> None:
         "ai-services:kind": "OpenAI", "ai-services:sku": "S0", "ai-services:customSubDomainName": "demo-openai",
         "ai-services:disableLocalAuth": "true", "ai-services:publicNetworkAccess": "Disabled",
         "ai-services:networkAcls": {"defaultAction": "Deny", "bypass": "None", "ipRules": ["203.0.113.7"]},
-        "ai-services:deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": 1},
+        "ai-services:deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "1"},
                                      "sku": {"name": "GlobalStandard", "capacity": "5"}}],
         "ai-services:restore": False, "ai-services:keyVault": {"name": "kv-demo", "softDeleteRetentionInDays": 7,
                                                                "networkAcls": {"defaultAction": "Allow"}},

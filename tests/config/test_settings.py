@@ -128,6 +128,35 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
     ({"lock": "ReadOnly"}, "ai-services:lock", "CanNotDelete, none"),
     ({"tags": {"env": 3}}, "ai-services:tags.env", "a string"),
     ({"resourceGroupName": "ends-with-dot."}, "ai-services:resourceGroupName", "existing resource group"),
+    # input Azure refuses (issue 10)
+    ({"location": "swedncentral"}, "ai-services:location", "did you mean swedencentral"),
+    ({"location": "moonbase1"}, "ai-services:location", "not one Azure knows"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["10.0.0.0/8"]}}, "ai-services:networkAcls.ipRules[0]",
+     "10.0.0.0/8 is private (RFC 1918); Azure IP rules take public addresses only"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["203.0.113.7", "127.0.0.1"]}},
+     "ai-services:networkAcls.ipRules[1]", "loopback"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["172.20.0.0/16"]}}, "ai-services:networkAcls.ipRules[0]", "private"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["100.64.0.1"]}}, "ai-services:networkAcls.ipRules[0]", "RFC 6598"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["169.254.169.254"]}}, "ai-services:networkAcls.ipRules[0]", "link-local"),
+    ({"networkAcls": {"defaultAction": "Deny", "ipRules": ["8.0.0.0/6"]}}, "ai-services:networkAcls.ipRules[0]",
+     "10.0.0.0/8 is private"),  # a range that only overlaps a private block
+    ({"keyVault": {"networkAcls": {"defaultAction": "Deny", "ipRules": ["192.168.1.10"]}}},
+     "ai-services:keyVault.networkAcls.ipRules[0]", "192.168.0.0/16 is private"),
+    ({"tags": {"microsoft.owner": "me"}}, "ai-services:tags.microsoft.owner", "Azure reserves names starting with microsoft"),
+    ({"tags": {"AzureEnv": "dev"}}, "ai-services:tags.AzureEnv", "Azure reserves"),
+    ({"tags": {"windows-team": "x"}}, "ai-services:tags.windows-team", "Azure reserves"),
+    ({"tags": {f"t{i}": "x" for i in range(15)}}, "ai-services:tags", "at most 14 tags while the keys are exported"),
+    ({"tags": {"credentialid": "key2"}}, "ai-services:tags.credentialid", "CredentialId is the toolkit's own tag"),
+    ({"tags": {"Env": "dev", "env": "prod"}}, "ai-services:tags.env", "case-insensitive in Azure: the same as Env"),
+    ({"deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": 395}}]},
+     "ai-services:deployments[0].model.version", "YAML read a number here, quote it in the stack file"),
+    ({"deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": 1.1}}]},
+     "ai-services:deployments[0].model.version", "quote it"),
+    ({"deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt"}, "sku": {"capacity": "\u00b2"}}]},
+     "ai-services:deployments[0].sku.capacity", "a whole number from 1"),
+    ({"deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt"}, "sku": {"capacity": "\u0663"}}]},
+     "ai-services:deployments[0].sku.capacity", "a whole number from 1"),
+    ({"keyVault": {"softDeleteRetentionInDays": "9" * 40}}, "ai-services:keyVault.softDeleteRetentionInDays", "whole number"),
 ]
 
 
@@ -175,3 +204,47 @@ def test_the_subdomain_is_one_dns_label_of_at_most_63_characters() -> None:
     assert parse(customSubDomainName="a" * 63).custom_sub_domain_name == "a" * 63
     with pytest.raises(SettingsError, match="ai-services:customSubDomainName = 'a{64}' is not valid: 2-63"):
         parse(customSubDomainName="a" * 64)
+
+
+@pytest.mark.parametrize("typo", ["aiservices", "ai-service", "AI-Services", "ai_services", "ai-servces"])
+def test_a_misspelled_namespace_is_named_with_the_key_meant(typo: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        from_config({**BASE, f"{typo}:kind": "OpenAI"})
+    assert caught.value.problems == [f"{typo}:kind is not a known key (did you mean ai-services:kind?)"]
+
+
+def test_other_namespaces_are_not_taken_for_typos() -> None:
+    settings = from_config({**BASE, "azure-native:subscriptionId": "x", "azure:location": "x", "pulumi:tags": "{}",
+                            "aws:region": "x", "ai:other": "x"})
+    assert settings.name_prefix == "demo"
+
+
+def test_public_and_documentation_ranges_are_accepted() -> None:
+    rules = ["8.8.8.8", "20.0.0.0/8", "203.0.113.0/24", "198.51.100.7", "192.0.2.0/24"]
+    settings = parse(networkAcls={"defaultAction": "Deny", "ipRules": rules})
+    assert settings.network_acls is not None and settings.network_acls.ip_rules == tuple(rules)
+
+
+def test_every_region_name_is_accepted_and_the_shipped_ones_are_known() -> None:
+    from aisvc.config.regions import AZURE_REGIONS
+    assert {"swedencentral", "eastus2", "westeurope", "usgovvirginia", "chinanorth3"} <= set(AZURE_REGIONS)
+    assert len(set(AZURE_REGIONS)) == len(AZURE_REGIONS) and all(r == r.lower() for r in AZURE_REGIONS)
+    assert parse(location="newzealandnorth").location == "newzealandnorth"
+
+
+def test_tags_fit_a_key_vault_secret_or_50_without_secrets() -> None:
+    fourteen = {f"t{i}": "x" for i in range(14)}
+    assert dict(parse(tags=fourteen).tags) == fourteen  # + CredentialId = 15 on the app-facing secret
+    fifty = {f"t{i}": "x" for i in range(50)}
+    assert len(parse(tags=fifty, disableLocalAuth="true").tags) == 50  # no key secrets without local auth
+    with pytest.raises(SettingsError, match=r"ai-services:tags = '51 tags' is not valid: at most 50 tags"):
+        parse(tags={f"t{i}": "x" for i in range(51)}, disableLocalAuth="true")
+
+
+def test_a_model_version_must_be_a_string() -> None:
+    deployment = {"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": "0613"}}
+    assert parse(deployments=[deployment]).deployments[0].model_version == "0613"
+    with pytest.raises(SettingsError) as caught:
+        parse(deployments=[{**deployment, "model": {**deployment["model"], "version": 395}}])
+    assert caught.value.problems == ["ai-services:deployments[0].model.version = 395 is not valid: a quoted model version"
+                                     ' such as "2024-07-18": YAML read a number here, quote it in the stack file']
