@@ -242,7 +242,7 @@ def test_tags_fit_a_key_vault_secret_or_50_without_secrets() -> None:
 
 
 def test_a_model_version_must_be_a_string() -> None:
-    deployment = {"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": "0613"}}
+    deployment: dict[str, Any] = {"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": "0613"}}
     assert parse(deployments=[deployment]).deployments[0].model_version == "0613"
     with pytest.raises(SettingsError) as caught:
         parse(deployments=[{**deployment, "model": {**deployment["model"], "version": 395}}])
