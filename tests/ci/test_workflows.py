@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from aisvc.services.github_oidc import CLIENT_ID_ENVS, TENANT_ID_ENVS
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "ai-services.yml"
 ALL_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -268,7 +270,19 @@ def test_azure_login_uses_federated_ids_only(workflow: dict[str, Any]) -> None:
         assert set(step["with"]) == {"client-id", "tenant-id", "subscription-id"}
 
 
-def test_aisvc_uses_the_azure_cli_session(workflow: dict[str, Any]) -> None:
+def test_aisvc_steps_exchange_a_fresh_github_id_token(workflow: dict[str, Any]) -> None:
+    # aisvc's GitHubActionsCredential needs the ID token request variables (id-token: write) and the
+    # app's ids under a name it reads; the az login session would expire ~10 minutes after sign-in.
+    assert "AZURE_CLIENT_ID" in CLIENT_ID_ENVS and "AZURE_TENANT_ID" in TENANT_ID_ENVS
+    login = next(step["with"] for step in steps(workflow, "deploy") if step.get("uses", "").startswith("azure/login@"))
+    for job in ("deploy", "rotate"):
+        assert workflow["jobs"][job]["permissions"]["id-token"] == "write"
+        aisvc = [step for step in steps(workflow, job)
+                 if "dev.py aisvc " in step.get("run", "") and "--version" not in step["run"]]
+        assert len(aisvc) == {"deploy": 2, "rotate": 1}[job]  # preflight and check; rotate
+        for step in aisvc:
+            assert step["env"] == {"AZURE_CLIENT_ID": login["client-id"], "AZURE_TENANT_ID": login["tenant-id"]}
+    # Behind it, and for the Pulumi CLI: the Azure CLI session only (no managed-identity probing).
     for job in ("preview", "deploy", "rotate"):
         assert workflow["jobs"][job]["env"]["AZURE_TOKEN_CREDENTIALS"] == "dev"
 
