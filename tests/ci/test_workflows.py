@@ -215,7 +215,9 @@ def test_rotation_runs_non_interactively_and_records_the_new_active_key(workflow
     assert index_of(workflow, "rotate", "pulumi/actions") < rotate  # rotate runs `pulumi up`
     record = index_of(workflow, "rotate", "git push")
     assert record > rotate and 'stacks/Pulumi.$STACK.yaml' in runs(workflow, "rotate")[record]
-    assert workflow["jobs"]["rotate"]["permissions"] == {"contents": "write", "id-token": "write"}
+    # contents: the commit of the stack file; pull-requests: the fallback when the branch refuses it.
+    assert workflow["jobs"]["rotate"]["permissions"] == {"contents": "write", "pull-requests": "write",
+                                                         "id-token": "write"}
 
 
 def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching(workflow: dict[str, Any]) -> None:
@@ -223,6 +225,27 @@ def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching
     # would let the next deploy switch apps back. Without `always()` a failed step skips this one.
     record = steps(workflow, "rotate")[index_of(workflow, "rotate", "git push")]
     assert record.get("if", "").replace("${{", "").replace("}}", "").strip() == "always()"
+
+
+def test_the_new_active_key_reaches_main_or_a_pull_request_and_never_silently(workflow: dict[str, Any]) -> None:
+    # Behaviour (rebase onto a moved main, pull request when protected) runs for real in
+    # test_workflow_scripts.py; here: the pieces it needs are wired.
+    step = steps(workflow, "rotate")[index_of(workflow, "rotate", "git push")]
+    script = step["run"]
+    assert step["env"] == {"GH_TOKEN": "${{ github.token }}"}  # gh pr create; no extra secret
+    assert script.index("git push origin \"HEAD:$GITHUB_REF_NAME\"") < script.index("git fetch origin") \
+        < script.index("git rebase") < script.index("gh pr create") < script.rindex("exit 1")
+    assert re.search(r"for attempt in( \d)+; do", script)
+    assert "::error" in script and "continue-on-error" not in step
+
+
+def test_deploy_refuses_to_switch_the_active_key_back_before_pulumi_up(workflow: dict[str, Any]) -> None:
+    guard = index_of(workflow, "deploy", "pulumi stack output activeKey")
+    assert index_of(workflow, "deploy", "dev.py aisvc --version") < guard  # .venv (PyYAML) exists
+    assert index_of(workflow, "deploy", "pulumi/actions") < guard < index_of(workflow, "deploy", "pulumi up")
+    step = steps(workflow, "deploy")[guard]
+    assert step["env"] == {"BEFORE": "${{ github.event.before }}"}
+    assert "if" not in step and "continue-on-error" not in step and "|| true" not in step["run"]
 
 
 def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
