@@ -3,6 +3,10 @@
 - DefaultAzureCredential (environment, workload identity, managed identity,
   Azure CLI, ...). `AZURE_TOKEN_CREDENTIALS` narrows the chain (azure-identity
   reads it itself); tests set it to EnvironmentCredential.
+- In a GitHub Actions job that may request an ID token, a credential that
+  exchanges a fresh GitHub ID token per Entra ID token request comes first
+  (github_oidc.py): the `az login` session azure/login leaves cannot refresh
+  after GitHub's token expired. DefaultAzureCredential stays behind it.
 - `AZURE_AUTHORITY_HOST` selects the cloud. For a host that is not a known Azure
   cloud (Azure Stack, ADFS, an emulator) instance discovery is turned off, or msal
   would first ask login.microsoftonline.com about it.
@@ -19,10 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
-from azure.identity import AzureAuthorityHosts, DefaultAzureCredential
+from azure.identity import AzureAuthorityHosts, ChainedTokenCredential, DefaultAzureCredential
 
 from aisvc.errors import InputError
 from aisvc.services.console import register_secret
+from aisvc.services.github_oidc import GitHubActionsCredential, github_oidc_settings
 
 AUTHORITY_HOST_ENV = "AZURE_AUTHORITY_HOST"
 CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
@@ -84,14 +89,18 @@ def call_limits(remaining: float) -> dict[str, Any]:
             "read_timeout": min(READ_TIMEOUT_SECONDS, limit)}
 
 
-def credential_kwargs() -> dict[str, Any]:
-    kwargs = transport_kwargs()
+def authority_kwargs() -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
     authority = authority_host()
     if authority:
         kwargs["authority"] = authority
     if not is_known_cloud(authority):
         kwargs["disable_instance_discovery"] = True
     return kwargs
+
+
+def credential_kwargs() -> dict[str, Any]:
+    return transport_kwargs() | authority_kwargs()
 
 
 class SecretRegisteringCredential:
@@ -127,6 +136,12 @@ class SecretRegisteringCredential:
 
 
 def build_credential() -> SecretRegisteringCredential:
-    """DefaultAzureCredential configured for the cloud and TLS trust of this environment."""
+    """DefaultAzureCredential configured for the cloud and TLS trust of this environment,
+    behind the GitHub Actions ID token credential when the job may request one."""
     register_secret(os.environ.get("AZURE_CLIENT_SECRET"))
-    return SecretRegisteringCredential(DefaultAzureCredential(**credential_kwargs()))
+    default = DefaultAzureCredential(**credential_kwargs())
+    github = github_oidc_settings()
+    if github is None:
+        return SecretRegisteringCredential(default)
+    first = GitHubActionsCredential(github, transport=transport_kwargs(), **authority_kwargs())
+    return SecretRegisteringCredential(ChainedTokenCredential(first, default))

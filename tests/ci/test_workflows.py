@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from aisvc.services.github_oidc import CLIENT_ID_ENVS, TENANT_ID_ENVS
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "ai-services.yml"
 ALL_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -227,7 +229,9 @@ def test_rotation_runs_non_interactively_and_records_the_new_active_key(workflow
     assert index_of(workflow, "rotate", "pulumi/actions") < rotate  # rotate runs `pulumi up`
     record = index_of(workflow, "rotate", "git push")
     assert record > rotate and 'stacks/Pulumi.$STACK.yaml' in runs(workflow, "rotate")[record]
-    assert workflow["jobs"]["rotate"]["permissions"] == {"contents": "write", "id-token": "write"}
+    # contents: the commit of the stack file; pull-requests: the fallback when the branch refuses it.
+    assert workflow["jobs"]["rotate"]["permissions"] == {"contents": "write", "pull-requests": "write",
+                                                         "id-token": "write"}
 
 
 def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching(workflow: dict[str, Any]) -> None:
@@ -235,6 +239,27 @@ def test_new_active_key_is_recorded_even_when_the_rotation_fails_after_switching
     # would let the next deploy switch apps back. Without `always()` a failed step skips this one.
     record = steps(workflow, "rotate")[index_of(workflow, "rotate", "git push")]
     assert record.get("if", "").replace("${{", "").replace("}}", "").strip() == "always()"
+
+
+def test_the_new_active_key_reaches_main_or_a_pull_request_and_never_silently(workflow: dict[str, Any]) -> None:
+    # Behaviour (rebase onto a moved main, pull request when protected) runs for real in
+    # test_workflow_scripts.py; here: the pieces it needs are wired.
+    step = steps(workflow, "rotate")[index_of(workflow, "rotate", "git push")]
+    script = step["run"]
+    assert step["env"] == {"GH_TOKEN": "${{ github.token }}"}  # gh pr create; no extra secret
+    assert script.index("git push origin \"HEAD:$GITHUB_REF_NAME\"") < script.index("git fetch origin") \
+        < script.index("git rebase") < script.index("gh pr create") < script.rindex("exit 1")
+    assert re.search(r"for attempt in( \d)+; do", script)
+    assert "::error" in script and "continue-on-error" not in step
+
+
+def test_deploy_refuses_to_switch_the_active_key_back_before_pulumi_up(workflow: dict[str, Any]) -> None:
+    guard = index_of(workflow, "deploy", "pulumi stack output activeKey")
+    assert index_of(workflow, "deploy", "dev.py aisvc --version") < guard  # .venv (PyYAML) exists
+    assert index_of(workflow, "deploy", "pulumi/actions") < guard < index_of(workflow, "deploy", "pulumi up")
+    step = steps(workflow, "deploy")[guard]
+    assert step["env"] == {"BEFORE": "${{ github.event.before }}"}
+    assert "if" not in step and "continue-on-error" not in step and "|| true" not in step["run"]
 
 
 def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
@@ -282,7 +307,19 @@ def test_azure_login_uses_federated_ids_only(workflow: dict[str, Any]) -> None:
         assert set(step["with"]) == {"client-id", "tenant-id", "subscription-id"}
 
 
-def test_aisvc_uses_the_azure_cli_session(workflow: dict[str, Any]) -> None:
+def test_aisvc_steps_exchange_a_fresh_github_id_token(workflow: dict[str, Any]) -> None:
+    # aisvc's GitHubActionsCredential needs the ID token request variables (id-token: write) and the
+    # app's ids under a name it reads; the az login session would expire ~10 minutes after sign-in.
+    assert "AZURE_CLIENT_ID" in CLIENT_ID_ENVS and "AZURE_TENANT_ID" in TENANT_ID_ENVS
+    login = next(step["with"] for step in steps(workflow, "deploy") if step.get("uses", "").startswith("azure/login@"))
+    for job in ("deploy", "rotate"):
+        assert workflow["jobs"][job]["permissions"]["id-token"] == "write"
+        aisvc = [step for step in steps(workflow, job)
+                 if "dev.py aisvc " in step.get("run", "") and "--version" not in step["run"]]
+        assert len(aisvc) == {"deploy": 2, "rotate": 1}[job]  # preflight and check; rotate
+        for step in aisvc:
+            assert step["env"] == {"AZURE_CLIENT_ID": login["client-id"], "AZURE_TENANT_ID": login["tenant-id"]}
+    # Behind it, and for the Pulumi CLI: the Azure CLI session only (no managed-identity probing).
     for job in ("preview", "deploy", "rotate"):
         assert workflow["jobs"][job]["env"]["AZURE_TOKEN_CREDENTIALS"] == "dev"
 

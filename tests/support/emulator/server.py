@@ -7,6 +7,7 @@ sharing one thread-safe EmulatorState:
 - vault: Key Vault secrets data plane with challenge auth
 - ai:    the AI services data plane; one endpoint per kind at /<Kind>/
 - arm:   account GET, listKeys and regenerateKey
+- github: GitHub Actions' ID token endpoint (github_oidc.py); entra accepts its tokens as client assertions
 
 Answers follow docs/azure-wire.md.
 """
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .arm_reads import ArmReads
 from .certs import CertFiles, make_cert_files
+from .github_oidc import JWT_BEARER, GitHubOidc
 from .state import (
     ARM_SCOPE,
     COGNITIVE_SCOPE,
@@ -155,8 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
 # --- Entra ID -----------------------------------------------------------------
 
 class EntraRoutes:
-    def __init__(self, state: EmulatorState, base_url: Callable[[], str]) -> None:
-        self.state, self.base_url = state, base_url
+    def __init__(self, state: EmulatorState, base_url: Callable[[], str], github: GitHubOidc) -> None:
+        self.state, self.base_url, self.github = state, base_url, github
 
     def __call__(self, request: Request) -> Reply:
         match = re.fullmatch(r"/([^/]+)/(v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)", request.path)
@@ -194,17 +196,29 @@ class EntraRoutes:
         if form.get("grant_type") != "client_credentials":
             raise Reply(400, {"error": "unsupported_grant_type", "error_description": "only client_credentials"},
                         code="unsupported_grant_type", auth="client-secret")
+        auth = self._authenticate_client(form)
+        scope = form.get("scope", "").split(" ")[0]
+        if not scope.endswith("/.default"):
+            raise Reply(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope must end in /.default"},
+                        code="invalid_scope", auth=auth)
+        token = self.state.issue_token(scope)
+        return Reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token},
+                     auth=auth)
+
+    def _authenticate_client(self, form: dict[str, str]) -> str:
+        """The client's proof: its secret, or a GitHub ID token its federated credential trusts."""
+        if form.get("client_assertion_type") == JWT_BEARER:
+            refusal = self.github.refusal(form.get("client_assertion", ""))
+            if form.get("client_id") != self.state.client_id or refusal:
+                raise Reply(400, {"error": "invalid_client", "error_description": refusal or
+                                  "AADSTS700016: Application not found in the directory."},
+                            code="invalid_client", auth="client-assertion")
+            return "client-assertion"
         if form.get("client_id") != self.state.client_id or form.get("client_secret") != self.state.client_secret:
             raise Reply(401, {"error": "invalid_client",
                               "error_description": "AADSTS7000215: Invalid client secret provided."},
                         code="invalid_client", auth="client-secret")
-        scope = form.get("scope", "").split(" ")[0]
-        if not scope.endswith("/.default"):
-            raise Reply(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope must end in /.default"},
-                        code="invalid_scope", auth="client-secret")
-        token = self.state.issue_token(scope)
-        return Reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token},
-                     auth="client-secret")
+        return "client-secret"
 
 
 # --- Key Vault ----------------------------------------------------------------
@@ -439,14 +453,21 @@ class AzureEmulator:
         # The ARM resources `aisvc preflight` reads, with their scenario knobs (arm_reads.py).
         self.arm = ArmReads(self.state, lambda: self.arm_endpoint)
         self._arm_routes = ArmRoutes(self.state, self.endpoint, self.arm)
+        self.github = GitHubOidc()  # GitHub Actions' ID tokens (github_oidc.py)
         self._servers = {
-            "entra": _Server("entra", EntraRoutes(self.state, lambda: self.authority_host), self.state, context),
+            "entra": _Server("entra", EntraRoutes(self.state, lambda: self.authority_host, self.github), self.state,
+                             context),
             "vault": _Server("vault", VaultRoutes(self.state, lambda: self.vault_url), self.state, context),
             "ai": _Server("ai", AiRoutes(self.state), self.state, context),
             "arm": _Server("arm", self._arm_routes, self.state, context),
+            "github": _Server("github", self._github_route, self.state, context),
         }
         self._threads: list[threading.Thread] = []
         self.sync_key_secrets()
+
+    def _github_route(self, request: Request) -> Reply:
+        status, body, auth = self.github.answer(request)
+        return Reply(status, body, auth=auth)
 
     # lifecycle
     def start(self) -> AzureEmulator:
@@ -603,13 +624,14 @@ class AzureEmulator:
             values = [*self.state.keys.values(), *self.state.previous_keys.values(), self.state.client_secret,
                       *self.state.tokens]
             values += [version.value for versions in self.state.secrets.values() for version in versions]
-        return values
+        return values + self.github.secret_values()
 
     # what a subprocess / aisvc needs
     def env(self, base: Mapping[str, str] | None = None, no_verify_challenge_resource: bool = True) -> dict[str, str]:
         """A full environment for a subprocess that talks only to this emulator."""
         env = {name: value for name, value in (os.environ if base is None else base).items()
-               if not name.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_")) and name != "AISVC_ARM_ENDPOINT"}
+               if not name.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_", "ACTIONS_ID_TOKEN_"))
+               and name != "AISVC_ARM_ENDPOINT"}
         env.update({
             "AZURE_TENANT_ID": self.tenant_id,
             "AZURE_CLIENT_ID": self.client_id,
@@ -625,6 +647,14 @@ class AzureEmulator:
         if no_verify_challenge_resource:
             env["AISVC_NO_VERIFY_CHALLENGE_RESOURCE"] = "1"
         return env
+
+    def github_actions_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """env() as a GitHub Actions job with `id-token: write` sees it: the ID token request
+        variables and the app's ids, no client secret (AZURE_TOKEN_CREDENTIALS stays EnvironmentCredential,
+        which then has nothing to use: the fallback behind the GitHub credential probes nothing)."""
+        env = self.env(base)
+        env.pop("AZURE_CLIENT_SECRET")
+        return env | self.github.env(self._servers["github"].base_url)
 
     def stack_outputs(self, kind: str = "AIServices", local_auth: bool = True, active_key: CredentialId = "key1",
                       names: Mapping[str, str] = DEFAULT_SECRET_NAMES) -> dict[str, Any]:
