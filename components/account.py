@@ -63,6 +63,12 @@ def _principal_id(identity: cognitiveservices.outputs.IdentityResponse | None) -
     return cast(str, identity.principal_id if identity else None)
 
 
+def _endpoint(properties: cognitiveservices.outputs.AccountPropertiesResponse) -> str:
+    # Always set once the account exists with a custom subdomain; the contract promises a trailing '/'.
+    endpoint = cast(str, properties.endpoint)
+    return endpoint if endpoint.endswith("/") else endpoint + "/"
+
+
 class AiServicesAccount(pulumi.ComponentResource):
     """An Azure AI services account with its model deployments."""
 
@@ -73,7 +79,7 @@ class AiServicesAccount(pulumi.ComponentResource):
     name: pulumi.Output[str]
     """The account's name."""
     endpoint: pulumi.Output[str]
-    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
+    """The endpoint Azure reports (properties.endpoint), e.g. https://<customSubDomainName>.openai.azure.com/ for OpenAI."""
     principal_id: pulumi.Output[str]
     """Object id of the account's system-assigned identity."""
 
@@ -82,9 +88,9 @@ class AiServicesAccount(pulumi.ComponentResource):
         self.account = self._account(name, args)
         self.id = self.account.id
         self.name = self.account.name
-        # The contract's endpoint: the custom subdomain host, the only one that takes Entra ID tokens.
-        subdomain = args["custom_sub_domain_name"]
-        self.endpoint = self.account.id.apply(lambda _: f"https://{subdomain}.cognitiveservices.azure.com/")
+        # The contract's endpoint is what Azure reports: the custom subdomain host on the kind's domain
+        # (cognitiveservices.azure.com, or openai.azure.com for OpenAI); the only host that takes Entra ID tokens.
+        self.endpoint = self.account.properties.apply(_endpoint)
         self.principal_id = self.account.identity.apply(_principal_id)
         self.deployments = self._deployments(name, args)
         lock_if_asked(

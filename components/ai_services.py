@@ -106,7 +106,7 @@ class AiServices(pulumi.ComponentResource):
     TYPE = "ai-services:index:AiServices"
 
     endpoint: pulumi.Output[str]
-    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
+    """The endpoint Azure reports: https://<customSubDomainName>.cognitiveservices.azure.com/ (openai.azure.com for OpenAI)"""
     account_name: pulumi.Output[str]
     """The account's name."""
     account_id: pulumi.Output[str]

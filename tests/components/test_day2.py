@@ -1,0 +1,70 @@
+"""Day 2 under the mock engine: what a second `pulumi up` (or `destroy`) of the shipped program does.
+
+Each test runs the program on a base config and then on the changed one, and asserts
+what the engine would be asked to do: the resource options that decide deletes and
+updates (retainOnDelete, ignoreChanges, dependsOn) and the inputs sent on update.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from aisvc.plan import PlannedResource
+from tests.support.mock_engine import Engine, resolve, stack_outputs
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+SECRET = "azure-native:keyvault:Secret"
+ROLE = "azure-native:authorization:RoleAssignment"
+LOCK = "azure-native:authorization:ManagementLockByScope"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+READER = "11111111-1111-4111-8111-111111111111"
+USER = "22222222-2222-4222-8222-222222222222"
+GPT = {"name": "chat", "model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"}}
+
+
+@dataclass
+class Run:
+    """One `pulumi up` of the program: what it registered and what it exported."""
+
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def urns(self, type_: str) -> set[str]:
+        return {r.urn for r in self.of_type(type_)}
+
+    def by_urn(self, urn: str) -> PlannedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def up(engine: Engine, config: dict[str, Any] | None = None) -> Run:
+    """Run the program once more on the same engine (a later `pulumi up` of the same stack)."""
+    engine.monitor.registrations.clear()
+    outputs: dict[str, Any] = {}
+
+    async def collect() -> None:
+        for name, value in stack_outputs().items():
+            outputs[name] = (await resolve(value))[0]
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        engine.run_program(config)
+        return pulumi.Output.from_input(collect())
+
+    program()
+    return Run(engine.resources, outputs)
+
+
+# --------------------------------------------------------------------------- 11: endpoint as Azure reports it
+
+
+def test_endpoint_is_the_one_azure_reports_for_the_kind(engine: Engine) -> None:
+    ai = up(engine)
+    openai = up(engine, {"ai-services:kind": "OpenAI"})
+    subdomain = ai.outputs["customSubDomainName"]
+    assert ai.outputs["endpoint"] == f"https://{subdomain}.cognitiveservices.azure.com/"
+    assert openai.outputs["endpoint"] == f"https://{subdomain}.openai.azure.com/"
