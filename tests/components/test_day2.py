@@ -68,3 +68,21 @@ def test_endpoint_is_the_one_azure_reports_for_the_kind(engine: Engine) -> None:
     subdomain = ai.outputs["customSubDomainName"]
     assert ai.outputs["endpoint"] == f"https://{subdomain}.cognitiveservices.azure.com/"
     assert openai.outputs["endpoint"] == f"https://{subdomain}.openai.azure.com/"
+
+
+# --------------------------------------------------------------------------- 1: secrets are never deleted through the data plane
+
+
+def test_key_secrets_are_retained_so_removing_them_needs_no_data_plane_delete(engine: Engine) -> None:
+    base = up(engine, {"ai-services:lock": "CanNotDelete"})
+    entra_only = up(engine, {"ai-services:lock": "CanNotDelete", "ai-services:disableLocalAuth": True})
+    renamed = up(engine, {"ai-services:secrets": {"currentName": "app-key"}})
+    assert len(base.of_type(SECRET)) == 3
+    # Pulumi deletes what the next run no longer registers: with retainOnDelete that is only forgetting.
+    assert all(secret.retain_on_delete for secret in base.of_type(SECRET))
+    assert entra_only.of_type(SECRET) == []
+    gone = base.urns(SECRET) - renamed.urns(SECRET)
+    assert gone == set()  # a new name replaces the same resource (same URN); the old secret is retained
+    assert all(secret.retain_on_delete for secret in renamed.of_type(SECRET))
+    # Nothing else is retained: the account, vault and grants are really deleted by destroy.
+    assert [r.type for r in base.resources if r.custom and r.retain_on_delete] == [SECRET] * 3
