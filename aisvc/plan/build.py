@@ -16,7 +16,7 @@ from typing import Any
 from aisvc.contract import GUID_RE, SECRET_PLACEHOLDER
 from aisvc.errors import InputError, OperationFailed
 from aisvc.plan.engine import make_recording_monitor
-from aisvc.plan.fake_azure import FAKE_KEYS, FakeAzure
+from aisvc.plan.fake_azure import FAKE_KEYS, FakeAzure, existing_vault_subscription
 from aisvc.plan.model import STACK_TYPE, Plan, PlannedResource
 from aisvc.services.console import register_secret
 from aisvc.services.project import Project, default_project_dir, load_project, stack_config, stack_name
@@ -35,7 +35,9 @@ def build_plan(stack: str = "dev", project_dir: Path | None = None, subscription
     config, secret_keys = stack_config(project, stack)
     for value in FAKE_KEYS.values():
         register_secret(value)  # belt and braces: even a bug cannot print them
-    return _run(project, stack, config, secret_keys, FakeAzure(subscription.lower() if subscription else None))
+    # Without --subscription, a stack on an existing vault is simulated in the vault's subscription (the only one it deploys to).
+    simulated = subscription.lower() if subscription else existing_vault_subscription(config)
+    return _run(project, stack, config, secret_keys, FakeAzure(simulated))
 
 
 def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list[str], fake: FakeAzure) -> Plan:

@@ -7,8 +7,12 @@ Names use a simulated subscription (``FAKE_CLIENT``) unless one is given.
 """
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
+
+from aisvc.contract import NAMESPACE, VAULT_ID_RE
 
 FAKE_CLIENT = {
     "subscriptionId": "00000000-0000-0000-0000-000000000000",
@@ -31,6 +35,16 @@ def _endpoint_domain(kind: Any) -> str:
 
 def _stable_guid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "aisvc-plan:" + "|".join(parts)))
+
+
+def existing_vault_subscription(config: Mapping[str, str]) -> str | None:
+    """The subscription of ``keyVault.existingId``: the one `pulumi up` must run in (the program refuses others)."""
+    try:
+        vault = json.loads(config.get(f"{NAMESPACE}:keyVault", "null"))
+    except ValueError:
+        return None  # the program reports the bad value
+    match = VAULT_ID_RE.match(str(vault.get("existingId", ""))) if isinstance(vault, dict) else None
+    return match["subscription"].lower() if match else None
 
 
 class FakeAzure:

@@ -6,12 +6,15 @@ updates (retainOnDelete, ignoreChanges, dependsOn) and the inputs sent on update
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pytest
 
-from aisvc.plan import PlannedResource
+from aisvc.plan import FAKE_CLIENT, PlannedResource
+from aisvc.plan.fake_azure import existing_vault_subscription
 from tests.support.mock_engine import Engine, resolve, stack_outputs
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -86,3 +89,30 @@ def test_key_secrets_are_retained_so_removing_them_needs_no_data_plane_delete(en
     assert all(secret.retain_on_delete for secret in renamed.of_type(SECRET))
     # Nothing else is retained: the account, vault and grants are really deleted by destroy.
     assert [r.type for r in base.resources if r.custom and r.retain_on_delete] == [SECRET] * 3
+
+
+# --------------------------------------------------------------------------- 13: an existing vault in another subscription
+
+
+def test_existing_vault_in_another_subscription_is_refused_before_any_resource(engine: Engine) -> None:
+    foreign = ("/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/shared"
+               "/providers/Microsoft.KeyVault/vaults/kv-shared")
+    with pytest.raises(pulumi.RunError) as refused:
+        up(engine, {"ai-services:keyVault": {"existingId": foreign}})
+    message = str(refused.value)
+    assert "\n" not in message and "keyVault.existingId" in message
+    assert "99999999-9999-4999-8999-999999999999" in message and FAKE_CLIENT["subscriptionId"] in message
+    assert engine.resources == []
+
+
+def test_existing_vault_in_the_deploying_subscription_is_used(engine: Engine) -> None:
+    mine = f"/subscriptions/{FAKE_CLIENT['subscriptionId']}/resourceGroups/shared/providers/Microsoft.KeyVault/vaults/kv-shared"
+    run = up(engine, {"ai-services:keyVault": {"existingId": mine}})
+    assert run.outputs["keyVaultName"] == "kv-shared"
+
+
+def test_plan_simulates_the_existing_vaults_subscription() -> None:
+    vault = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv-x"
+    assert existing_vault_subscription({"ai-services:keyVault": json.dumps({"existingId": vault})}) == vault.split("/")[2]
+    assert existing_vault_subscription({"ai-services:keyVault": "{bad"}) is None
+    assert existing_vault_subscription({}) is None
