@@ -116,3 +116,39 @@ def test_plan_simulates_the_existing_vaults_subscription() -> None:
     assert existing_vault_subscription({"ai-services:keyVault": json.dumps({"existingId": vault})}) == vault.split("/")[2]
     assert existing_vault_subscription({"ai-services:keyVault": "{bad"}) is None
     assert existing_vault_subscription({}) is None
+
+
+# --------------------------------------------------------------------------- 2: locks go before their children
+
+
+def _lock_on(run: Run, scope_type: str) -> PlannedResource:
+    [lock] = [r for r in run.of_type(LOCK) if scope_type in str(r.input("scope"))]
+    return lock
+
+
+def test_each_lock_depends_on_every_deployment_and_grant_under_it(engine: Engine) -> None:
+    run = up(engine, {
+        "ai-services:lock": "CanNotDelete", "ai-services:deployments": [GPT, {**GPT, "name": "chat2"}],
+        "ai-services:secretReaders": [{"principalId": READER, "principalType": "ServicePrincipal"}],
+        "ai-services:serviceUsers": [{"principalId": USER, "principalType": "Group"}],
+    })
+    account_lock, vault_lock = _lock_on(run, "CognitiveServices"), _lock_on(run, "KeyVault")
+    on_account = {r.urn for r in run.of_type(ROLE) if "CognitiveServices" in str(r.input("scope"))}
+    on_vault = {r.urn for r in run.of_type(ROLE) if "KeyVault" in str(r.input("scope"))}
+    assert len(on_account) == 2 and len(on_vault) == 2  # serviceUsers + deployer; secretReaders + deployer
+    # Pulumi deletes dependents first: `destroy` removes each lock before anything it would block.
+    assert run.urns(DEPLOYMENT) | on_account <= set(account_lock.dependencies)
+    assert on_vault <= set(vault_lock.dependencies)
+
+
+def test_lock_keeps_its_urn_and_removing_it_with_an_entry_is_one_up(engine: Engine) -> None:
+    users = [{"principalId": USER, "principalType": "Group"}]
+    base = up(engine, {"ai-services:lock": "CanNotDelete", "ai-services:serviceUsers": users})
+    unlocked = up(engine, {"ai-services:lock": "none"})
+    removed = base.urns(ROLE) - unlocked.urns(ROLE)
+    assert len(removed) == 1 and unlocked.of_type(LOCK) == []
+    # Both go in one `pulumi up`: the lock depends on the assignment, so the engine deletes the lock first.
+    account_lock = _lock_on(base, "CognitiveServices")
+    assert removed <= set(account_lock.dependencies)
+    assert account_lock.urn.endswith("ai-services:account:AiServicesAccount$azure-native:authorization:"
+                                     "ManagementLockByScope::unit-lock")
