@@ -152,3 +152,31 @@ def test_lock_keeps_its_urn_and_removing_it_with_an_entry_is_one_up(engine: Engi
     assert removed <= set(account_lock.dependencies)
     assert account_lock.urn.endswith("ai-services:account:AiServicesAccount$azure-native:authorization:"
                                      "ManagementLockByScope::unit-lock")
+
+
+# --------------------------------------------------------------------------- 3: the deployer's grants do not follow the runner
+
+CI = "33333333-3333-4333-8333-333333333333"
+PINNED = {"ai-services:deployerPrincipalId": CI, "ai-services:deployerPrincipalType": "ServicePrincipal"}
+
+
+def test_a_pinned_deployer_keeps_the_same_grants_whoever_runs_up(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    laptop = up(engine, PINNED)  # `az login` user: FAKE_CLIENT's objectId
+    monkeypatch.setenv("AZURE_CLIENT_ID", "44444444-4444-4444-8444-444444444444")  # a CI service principal signs in
+    ci = up(engine, PINNED)
+    deployer_grants = [r for r in laptop.of_type(ROLE) if "grantDeployer" in str(r.input("description"))]
+    assert deployer_grants and {r.input("principalId") for r in deployer_grants} == {CI}
+    assert {r.input("principalType") for r in deployer_grants} == {"ServicePrincipal"}
+    assert laptop.urns(ROLE) == ci.urns(ROLE)  # nothing created, nothing deleted
+    assert {r.urn: r.inputs for r in laptop.of_type(ROLE)} == {r.urn: r.inputs for r in ci.of_type(ROLE)}
+
+
+def test_without_a_pin_the_grants_follow_the_runner(engine: Engine) -> None:
+    run = up(engine)
+    assert FAKE_CLIENT["objectId"] in {r.input("principalId") for r in run.of_type(ROLE)}
+
+
+def test_a_pin_with_an_automatic_type_is_refused_naming_the_key(engine: Engine) -> None:
+    with pytest.raises(pulumi.RunError, match="deployerPrincipalId"):
+        up(engine, {"ai-services:deployerPrincipalId": CI})
+    assert engine.resources == []
