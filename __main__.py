@@ -12,7 +12,7 @@ from pulumi_azure_native import authorization
 from aisvc.config import naming
 from aisvc.config.grants import deployer_principal
 from aisvc.config.settings import NetworkAcls, Principal, Settings, SettingsError, load
-from aisvc.contract import OutputName
+from aisvc.contract import NAMESPACE, OutputName
 from components import (
     AiServices,
     AiServicesArgs,
@@ -68,9 +68,22 @@ def deployments(settings: Settings) -> list[ModelDeploymentArgs]:
     return chosen
 
 
+def check_vault_subscription(settings: Settings, subscription_id: str) -> None:
+    """An existing vault must be in the deploying subscription: the provider writes the secrets through it.
+
+    Refused here, before any resource is registered, instead of a late and confusing 404 from ARM.
+    """
+    existing = settings.key_vault.existing
+    if existing and existing["subscription"].lower() != subscription_id.lower():
+        raise SettingsError([
+            f"{NAMESPACE}:keyVault.existingId is in subscription {existing['subscription']}, but this stack deploys to"
+            f" {subscription_id}: use a vault in the deploying subscription (the key secrets are written through it)"])
+
+
 try:
     settings = load()
     client = authorization.get_client_config()  # synchronous: plain strings for names and ids
+    check_vault_subscription(settings, client.subscription_id)
     names = naming.derive_names(settings, client.subscription_id, pulumi.get_project(), pulumi.get_stack())
 except SettingsError as error:
     raise pulumi.RunError(str(error)) from None  # a clean one-line message, no traceback

@@ -7,11 +7,11 @@ tokens), a system-assigned identity, and public network access / ACLs exactly as
 given. TLS 1.2+ is enforced by the service itself; the account has no setting to
 weaken it.
 """
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict, cast
 
 import pulumi
-from pulumi_azure_native import cognitiveservices
+from pulumi_azure_native import authorization, cognitiveservices
 
 from components.inputs import DEFAULT_KIND, Kind, LockLevel, ModelDeploymentArgs, NetworkAclsArgs, PublicNetworkAccess
 from components.locks import lock_if_asked
@@ -63,6 +63,12 @@ def _principal_id(identity: cognitiveservices.outputs.IdentityResponse | None) -
     return cast(str, identity.principal_id if identity else None)
 
 
+def _endpoint(properties: cognitiveservices.outputs.AccountPropertiesResponse) -> str:
+    # Always set once the account exists with a custom subdomain; the contract promises a trailing '/'.
+    endpoint = properties.endpoint
+    return endpoint if endpoint.endswith("/") else endpoint + "/"
+
+
 class AiServicesAccount(pulumi.ComponentResource):
     """An Azure AI services account with its model deployments."""
 
@@ -73,7 +79,7 @@ class AiServicesAccount(pulumi.ComponentResource):
     name: pulumi.Output[str]
     """The account's name."""
     endpoint: pulumi.Output[str]
-    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
+    """The endpoint Azure reports (properties.endpoint), e.g. https://<customSubDomainName>.openai.azure.com/ for OpenAI."""
     principal_id: pulumi.Output[str]
     """Object id of the account's system-assigned identity."""
 
@@ -82,18 +88,30 @@ class AiServicesAccount(pulumi.ComponentResource):
         self.account = self._account(name, args)
         self.id = self.account.id
         self.name = self.account.name
-        # The contract's endpoint: the custom subdomain host, the only one that takes Entra ID tokens.
-        subdomain = args["custom_sub_domain_name"]
-        self.endpoint = self.account.id.apply(lambda _: f"https://{subdomain}.cognitiveservices.azure.com/")
+        # The contract's endpoint is what Azure reports: the custom subdomain host on the kind's domain
+        # (cognitiveservices.azure.com, or openai.azure.com for OpenAI); the only host that takes Entra ID tokens.
+        self.endpoint = self.account.properties.apply(_endpoint)
         self.principal_id = self.account.identity.apply(_principal_id)
         self.deployments = self._deployments(name, args)
-        lock_if_asked(
-            args.get("lock"), self, name, self.account.id, args["account_name"],
-            "Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
-        )
+        self._name, self._account_name = name, args["account_name"]
+        self.lock = self.add_lock(args.get("lock"))
         self.register_outputs({
             "id": self.id, "name": self.name, "endpoint": self.endpoint, "principalId": self.principal_id,
         })
+
+    def add_lock(
+        self, level: LockLevel | None, children: Sequence[pulumi.Resource] = (),
+    ) -> authorization.ManagementLockByScope | None:
+        """The account's lock, after (and on destroy before) its deployments and ``children`` under the account.
+
+        A composite that adds role assignments on the account leaves ``lock`` out of the args and calls this
+        once they exist (AiServices does); the lock keeps its URN either way.
+        """
+        return lock_if_asked(
+            level, self, self._name, self.account.id, self._account_name,
+            "Deleting this account soft-deletes it and breaks every app that reads its key. Remove the lock first.",
+            [*self.deployments, *children],
+        )
 
     def _account(self, name: str, args: AiServicesAccountArgs) -> cognitiveservices.Account:
         tags = args.get("tags") or {}

@@ -22,6 +22,7 @@ from components.account import AiServicesAccount, AiServicesAccountArgs
 from components.inputs import (
     DEFAULT_ACTIVE_KEY,
     DEFAULT_KIND,
+    GrantTarget,
     Kind,
     LockLevel,
     ModelDeploymentArgs,
@@ -106,7 +107,7 @@ class AiServices(pulumi.ComponentResource):
     TYPE = "ai-services:index:AiServices"
 
     endpoint: pulumi.Output[str]
-    """https://<customSubDomainName>.cognitiveservices.azure.com/"""
+    """The endpoint Azure reports: https://<customSubDomainName>.cognitiveservices.azure.com/ (openai.azure.com for OpenAI)"""
     account_name: pulumi.Output[str]
     """The account's name."""
     account_id: pulumi.Output[str]
@@ -155,6 +156,13 @@ class AiServices(pulumi.ComponentResource):
             self.role_assignments = RoleAssignments(name, RoleAssignmentsArgs(
                 subscription_id=args["subscription_id"], grants=grants, vault_id=vault.id, account_id=account.id,
             ), self._child_options())
+
+        # The locks come last: each depends on the deployments and grants under its scope, so `destroy`
+        # (or `lock: none`) removes it before them; ARM refuses deletes under a lock (ScopeLocked).
+        granted = self.role_assignments.by_target if self.role_assignments else {}
+        lock = args.get("lock", LockLevel.NONE)
+        account.lock = account.add_lock(lock, granted.get(GrantTarget.ACCOUNT, []))
+        vault.lock = vault.add_lock(lock, granted.get(GrantTarget.VAULT, []))
 
         self.endpoint, self.account_name, self.account_id = account.endpoint, account.name, account.id
         self.principal_id = account.principal_id
@@ -211,7 +219,7 @@ def _account_args(args: AiServicesArgs) -> AiServicesAccountArgs:
         public_network_access=args.get("public_network_access", PublicNetworkAccess.ENABLED),
         deployments=args.get("deployments") or [],
         restore=args.get("restore", False),
-        lock=args.get("lock", LockLevel.NONE),
+        lock=LockLevel.NONE,  # added by AiServices once the grants exist
         tags=args.get("tags") or {},
     )
     if "network_acls" in args:
@@ -230,7 +238,7 @@ def _vault_args(args: AiServicesArgs) -> KeyVaultArgs:
         enable_purge_protection=settings.get("enable_purge_protection", True),
         public_network_access=settings.get(
             "public_network_access", args.get("public_network_access", PublicNetworkAccess.ENABLED)),
-        lock=args.get("lock", LockLevel.NONE),
+        lock=LockLevel.NONE,  # added by AiServices once the grants exist
         tags=args.get("tags") or {},
     )
     if "existing_id" in settings:

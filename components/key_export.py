@@ -7,6 +7,7 @@ regenerates the inactive key, flips ``activeKey`` and re-runs ``pulumi up``.
 The provider does not mark ``listAccountKeys`` results secret, so the values are
 wrapped in ``pulumi.Output.secret`` and every Secret resource also marks its
 ``properties`` output secret: no key reaches state, plan output or logs in clear.
+Secrets are never deleted by Pulumi (``retain_on_delete``): see docs/day2.md.
 Only used when local auth is on; with ``disable_local_auth`` this component
 is never built, so ``listAccountKeys`` (which Azure then rejects) is never called.
 """
@@ -90,5 +91,9 @@ class KeyExport(pulumi.ComponentResource):
             resource_group_name=args["vault_resource_group_name"],
             properties=keyvault.SecretPropertiesArgs(value=value, content_type="text/plain"),
             tags=tags or None,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
+            # Retained: the provider deletes a secret through the vault's data plane, which the deployer
+            # (Key Vault Secrets User) may not do and a vault firewall blocks; a deleted name also stays
+            # reserved under purge protection. Removing a secret from the stack (disableLocalAuth, a new
+            # name, another vault, destroy) only forgets it; see docs/day2.md.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"], retain_on_delete=True),
         )

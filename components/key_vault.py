@@ -5,11 +5,11 @@ authorization (no access policies), soft delete with 90 days retention, purge
 protection on, no VM/ARM-template/disk-encryption access, public network access
 and ACLs as given. TLS 1.2+ is enforced by the service.
 """
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-from pulumi_azure_native import keyvault
+from pulumi_azure_native import authorization, keyvault
 
 from aisvc.contract import VAULT_ID_RE
 from components.inputs import LockLevel, NetworkAclsArgs, PublicNetworkAccess, VaultSku
@@ -80,6 +80,7 @@ class KeyVault(pulumi.ComponentResource):
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self.vault: keyvault.Vault | None = None
+        self.lock: authorization.ManagementLockByScope | None = None
         existing_id = args.get("existing_vault_id")
         if existing_id:
             # An existing vault must already use RBAC authorization (the role assignments rely on it).
@@ -97,11 +98,24 @@ class KeyVault(pulumi.ComponentResource):
             self.name = vault.name
             self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
             self.uri = vault.properties.apply(lambda props: props.vault_uri)
-            lock_if_asked(
-                args.get("lock"), self, name, vault.id, vault_name,
-                "Apps read the AI services key from this vault. Remove the lock first.",
-            )
+            self._name, self._vault_name = name, vault_name
+            self.lock = self.add_lock(args.get("lock"))
         self.register_outputs({"id": self.id, "name": self.name, "uri": self.uri})
+
+    def add_lock(
+        self, level: LockLevel | None, children: Sequence[pulumi.Resource] = (),
+    ) -> authorization.ManagementLockByScope | None:
+        """A new vault's lock, after (and on destroy before) ``children`` under the vault; None for an existing vault.
+
+        A composite that adds role assignments on the vault leaves ``lock`` out of the args and calls this
+        once they exist (AiServices does); the lock keeps its URN either way.
+        """
+        if self.vault is None:
+            return None
+        return lock_if_asked(
+            level, self, self._name, self.vault.id, self._vault_name,
+            "Apps read the AI services key from this vault. Remove the lock first.", children,
+        )
 
     def _vault(self, name: str, vault_name: str, args: KeyVaultArgs) -> keyvault.Vault:
         tags = args.get("tags") or {}

@@ -60,6 +60,10 @@ class RoleAssignments(pulumi.ComponentResource):
     def __init__(self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self.assignments = [self._assign(name, grant, args) for grant in args["grants"]]
+        # By scope: the lock on that scope must depend on them (components/locks.py).
+        self.by_target: dict[GrantTarget, list[authorization.RoleAssignment]] = {target: [] for target in GrantTarget}
+        for grant, assignment in zip(args["grants"], self.assignments, strict=True):
+            self.by_target[GrantTarget(grant["target"])].append(assignment)
         self.count = pulumi.Output.from_input(len(self.assignments))
         self.register_outputs({"count": self.count})
 

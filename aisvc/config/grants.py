@@ -34,8 +34,16 @@ def deployer_principal_type(configured: DeployerPrincipalType, env: Mapping[str,
 def deployer_principal(
     settings: Settings, object_id: str | None, env: Mapping[str, str], provider_client_id: str | None,
 ) -> Principal | None:
-    """The deployer as a principal to grant both roles to, or None (``grantDeployer: false`` or no object id)."""
-    if not settings.grant_deployer or not object_id:
+    """The deployer as a principal to grant both roles to, or None (``grantDeployer: false`` or no object id).
+
+    ``deployerPrincipalId`` pins it: the grants (and their Pulumi names) then stay the same whoever runs
+    `pulumi up`, instead of moving to each new runner and deleting the previous one's (issue 10, item 3).
+    """
+    if not settings.grant_deployer:
+        return None
+    if settings.deployer_principal_id and settings.deployer_principal_type != "auto":
+        return Principal(principal_id=settings.deployer_principal_id, principal_type=settings.deployer_principal_type)
+    if not object_id:
         return None
     principal_type = deployer_principal_type(settings.deployer_principal_type, env, provider_client_id)
     return Principal(principal_id=object_id.lower(), principal_type=principal_type)

@@ -106,6 +106,12 @@ def _three_secret_names(value: Any, raw: Any, siblings: Mapping[str, Any]) -> It
         yield "", raw, "key1Name, key2Name and currentName must be three different names"
 
 
+def _pinned_deployer_typed(value: Any, raw: Any, siblings: Mapping[str, Any]) -> Iterable[Finding]:
+    if siblings.get("deployer_principal_type") == "auto":
+        yield "", raw, ("set deployerPrincipalType to User or ServicePrincipal too: `auto` describes whoever runs"
+                        " `pulumi up`, not the pinned principal")
+
+
 # --------------------------------------------------------------------------- the declaration
 
 
@@ -208,6 +214,11 @@ class Settings:
     deployer_principal_type: DeployerPrincipalType = field(default="auto", metadata=about(
         doc="{allowed} (addition). `auto`: `ServicePrincipal` when the provider signs in with a client id"
             " (`ARM_CLIENT_ID`, `AZURE_CLIENT_ID`, `azure-native:clientId`) or `ARM_USE_MSI`, else `User`"))
+    deployer_principal_id: str | None = field(default=None, metadata=about(  # None: whoever runs `pulumi up`
+        value=Text(GUID_RE, "an Entra object id (GUID)", label="GUID", normalize=str.lower),
+        doc="{allowed} (addition): the principal that gets the deployer's grants whoever runs `pulumi up`, so a CI"
+            " deploy after a laptop deploy changes nothing; needs `deployerPrincipalType` `User` or `ServicePrincipal`",
+        default_doc="whoever runs `pulumi up`", checks=(_pinned_deployer_typed,)))
     lock: Lock = field(default="none", metadata=about(doc="{allowed}; `CanNotDelete` locks the account and a new vault"))
     tags: Mapping[str, str] = field(default_factory=dict, metadata=about(
         value=StringMap(max_items=50, name_max=512, value_max=256, name_forbids="<>%&\\?/",

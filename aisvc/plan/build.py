@@ -16,7 +16,7 @@ from typing import Any
 from aisvc.contract import GUID_RE, SECRET_PLACEHOLDER
 from aisvc.errors import InputError, OperationFailed
 from aisvc.plan.engine import make_recording_monitor
-from aisvc.plan.fake_azure import FAKE_KEYS, FakeAzure
+from aisvc.plan.fake_azure import FAKE_KEYS, FakeAzure, existing_vault_subscription
 from aisvc.plan.model import STACK_TYPE, Plan, PlannedResource
 from aisvc.services.console import register_secret
 from aisvc.services.project import Project, default_project_dir, load_project, stack_config, stack_name
@@ -51,8 +51,10 @@ def build_plan_from_config(
     _check_subscription(subscription)
     for value in FAKE_KEYS.values():
         register_secret(value)  # belt and braces: even a bug cannot print them
-    fake = FakeAzure(subscription.lower() if subscription else None)
-    return _run(project, stack, config, secret_keys, fake, source or str(project.stack_file(stack)))
+    # Without --subscription, a stack on an existing vault is simulated in the vault's subscription
+    # (the only one it can deploy to).
+    simulated = subscription.lower() if subscription else existing_vault_subscription(config)
+    return _run(project, stack, config, secret_keys, FakeAzure(simulated), source or str(project.stack_file(stack)))
 
 
 def _check_subscription(subscription: str | None) -> None:

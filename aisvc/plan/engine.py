@@ -3,7 +3,8 @@
 ``make_recording_monitor()`` is what `aisvc plan` and the program's tests run
 the program under: a MockMonitor over ``FakeAzure`` that keeps each
 registration as the engine received it (inputs with secrets marked, parent,
-dependencies, additional secret outputs) and does what the real engine does
+dependencies, additional secret outputs, the day-2 options
+retainOnDelete / ignoreChanges / deleteBeforeReplace) and does what the real engine does
 with ``additional_secret_outputs``.
 """
 from __future__ import annotations
@@ -110,6 +111,9 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
                         custom=bool(request.custom), inputs=inputs, secret_paths=tuple(sorted(secret_paths)),
                         dependencies=tuple(sorted(set(request.dependencies))),
                         additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                        retain_on_delete=request.HasField("retainOnDelete") and request.retainOnDelete,
+                        ignore_changes=tuple(request.ignoreChanges),
+                        delete_before_replace=bool(request.deleteBeforeReplace),
                     ))
             return response
 

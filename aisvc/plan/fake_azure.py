@@ -1,14 +1,18 @@
 """A deterministic stand-in for Azure under the Pulumi SDK mock engine.
 
 Every resource and invoke the program uses gets a stable answer: ids built
-like ARM's, the account's endpoint and identity, the vault URI, and fake keys
+like ARM's, the account's endpoint (per kind, as Azure reports it) and identity, the vault URI, and fake keys
 from listAccountKeys that are registered as secrets so no output can show them.
 Names use a simulated subscription (``FAKE_CLIENT``) unless one is given.
 """
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
+
+from aisvc.contract import NAMESPACE, VAULT_ID_RE
 
 FAKE_CLIENT = {
     "subscriptionId": "00000000-0000-0000-0000-000000000000",
@@ -20,8 +24,27 @@ FAKE_CLIENT = {
 FAKE_KEYS = {"key1": "planfakekey1" + "0" * 20, "key2": "planfakekey2" + "0" * 20}
 
 
+# The domain Azure reports in an account's properties.endpoint, by kind (every other kind: the default).
+_ENDPOINT_DOMAINS = {"OpenAI": "openai.azure.com"}
+_DEFAULT_ENDPOINT_DOMAIN = "cognitiveservices.azure.com"
+
+
+def _endpoint_domain(kind: Any) -> str:
+    return _ENDPOINT_DOMAINS.get(str(kind), _DEFAULT_ENDPOINT_DOMAIN)
+
+
 def _stable_guid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "aisvc-plan:" + "|".join(parts)))
+
+
+def existing_vault_subscription(config: Mapping[str, str]) -> str | None:
+    """The subscription of ``keyVault.existingId``: the one `pulumi up` must run in (the program refuses others)."""
+    try:
+        vault = json.loads(config.get(f"{NAMESPACE}:keyVault", "null"))
+    except ValueError:
+        return None  # the program reports the bad value
+    match = VAULT_ID_RE.match(str(vault.get("existingId", ""))) if isinstance(vault, dict) else None
+    return match["subscription"].lower() if match else None
 
 
 class FakeAzure:
@@ -49,7 +72,7 @@ class FakeAzure:
             state["identity"] = {**(inputs.get("identity") or {}), "principalId": _stable_guid(resource_id),
                                  "tenantId": FAKE_CLIENT["tenantId"]}
             state["properties"] = {**(inputs.get("properties") or {}),
-                                   "endpoint": f"https://{subdomain}.cognitiveservices.azure.com/"}
+                                   "endpoint": f"https://{subdomain}.{_endpoint_domain(inputs.get('kind'))}/"}
         elif type_ == "azure-native:keyvault:Vault":
             state["properties"] = {**(inputs.get("properties") or {}), "vaultUri": f"https://{physical}.vault.azure.net/"}
         return resource_id, state

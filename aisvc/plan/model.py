@@ -20,6 +20,10 @@ class PlannedResource:
     secret_paths: tuple[str, ...] = ()  # dotted paths into inputs that hold secrets
     dependencies: tuple[str, ...] = ()  # URNs this resource waits for (besides its parent)
     additional_secret_outputs: tuple[str, ...] = ()  # outputs the engine must store as secrets
+    # Resource options that decide what a later `pulumi up` or `destroy` does (day-2 behaviour).
+    retain_on_delete: bool = False  # deleting only forgets it: Pulumi never calls the provider's Delete
+    ignore_changes: tuple[str, ...] = ()  # input paths whose changes are never sent on update
+    delete_before_replace: bool = False  # a replacement deletes the old resource first
 
     def input(self, path: str, default: Any = None) -> Any:
         """A nested input by dotted path, e.g. ``properties.networkAcls.defaultAction``."""

@@ -20,7 +20,8 @@ from aisvc.plan import PlannedResource
 RECORDING = Path(__file__).with_name("graphs_before_ai_services.json")
 PRINCIPAL_A = "11111111-1111-4111-8111-111111111111"
 PRINCIPAL_B = "22222222-2222-4222-8222-222222222222"
-EXISTING_VAULT = ("/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/shared-rg"
+# In the deploying (simulated) subscription: the program refuses a vault in another one (issue 10, item 13).
+EXISTING_VAULT = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/shared-rg"
                   "/providers/Microsoft.KeyVault/vaults/kv-shared")
 
 # Stack configs that together reach every branch of the program (on top of the engine's BASE_CONFIG).

@@ -73,7 +73,7 @@ def test_standalone_outputs_resolve_and_keys_stay_secret(engine: Engine) -> None
     _, outputs = build(engine, STANDALONE)
     values = {name: value for name, (value, _) in outputs.items()}
     assert set(values) == {str(n) for n in OutputName} | {"secret:key1", "secret:key2"}
-    assert values["endpoint"] == "https://acct-ai.cognitiveservices.azure.com/"
+    assert values["endpoint"] == "https://acct-ai.openai.azure.com/"  # kind OpenAI: Azure reports the openai host
     assert (values["accountName"], values["customSubDomainName"], values["kind"]) == ("acct-ai", "acct-ai", "OpenAI")
     assert values["keyVaultName"] == "kv-acct-ai" and values["keyVaultUri"] == "https://kv-acct-ai.vault.azure.net/"
     assert (values["keySecretName"], values["activeKey"], values["localAuthEnabled"]) == ("app-key", "key1", True)
