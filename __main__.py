@@ -88,6 +88,19 @@ try:
 except SettingsError as error:
     raise pulumi.RunError(str(error)) from None  # a clean one-line message, no traceback
 
+def restore_on_create(wanted: bool) -> pulumi.Input[bool]:
+    """``restore: true`` sent only while the stack has no account yet (new, or after `destroy`).
+
+    Azure refuses restore on every update (nothing soft-deleted), and ignoreChanges cannot help: it
+    would keep sending the value stored at create. The stack's own last outputs tell whether the
+    account exists: no ``accountId`` means this `pulumi up` creates it. One read, only with restore.
+    """
+    if not wanted:
+        return False
+    own = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+    return own.get_output(OutputName.ACCOUNT_ID).apply(lambda existing: not existing)
+
+
 prefix = settings.name_prefix
 tags = dict(settings.tags)
 if settings.resource_group_name:
@@ -108,7 +121,7 @@ args = AiServicesArgs(
     disable_local_auth=settings.disable_local_auth,
     public_network_access=PublicNetworkAccess(settings.public_network_access),
     deployments=deployments(settings),
-    restore=settings.restore,
+    restore=restore_on_create(settings.restore),
     secrets=SecretNamesArgs(key1_name=settings.secrets.key1_name, key2_name=settings.secrets.key2_name,
                             current_name=settings.secrets.current_name,
                             active_key=CredentialKey(settings.secrets.active_key)),

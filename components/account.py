@@ -40,8 +40,11 @@ class AiServicesAccountArgs(TypedDict):
     """Network rules; none by default."""
     deployments: NotRequired[list[ModelDeploymentArgs]]
     """Model deployments, created one after another (Azure rejects concurrent writes on one account)."""
-    restore: NotRequired[bool]
-    """Recover a soft-deleted account of the same name. Default: false (never sent unless true)."""
+    restore: NotRequired[pulumi.Input[bool]]
+    """Recover a soft-deleted account of the same name. Default: false (never sent unless true).
+
+    Azure refuses ``restore: true`` on every update: pass true only for the `pulumi up` that creates the
+    account (the program reads its own stack's outputs for that, see __main__.py)."""
     lock: NotRequired[LockLevel]
     """CanNotDelete adds a management lock. Default: none."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
@@ -61,6 +64,18 @@ def account_network_acls(acls: NetworkAclsArgs | None) -> cognitiveservices.Netw
 def _principal_id(identity: cognitiveservices.outputs.IdentityResponse | None) -> str:
     # Always set once the account exists: it asks for a system-assigned identity.
     return cast(str, identity.principal_id if identity else None)
+
+
+def _restore(wanted: pulumi.Input[bool]) -> pulumi.Input[bool | None]:
+    """True or left out (an explicit false is never sent); an Output is decided when it resolves."""
+    if isinstance(wanted, bool):
+        return True if wanted else None
+    decided: pulumi.Output[bool] = pulumi.Output.from_input(wanted)
+    return decided.apply(_true_or_none)
+
+
+def _true_or_none(value: bool) -> bool | None:
+    return True if value else None
 
 
 def _endpoint(properties: cognitiveservices.outputs.AccountPropertiesResponse) -> str:
@@ -130,7 +145,7 @@ class AiServicesAccount(pulumi.ComponentResource):
                 network_acls=account_network_acls(args.get("network_acls")),
                 # Only sent when asked: re-creating a soft-deleted name otherwise fails with
                 # FlagMustBeSetForRestore, which is the safe default.
-                restore=True if args.get("restore") else None,
+                restore=_restore(args.get("restore", False)),
             ),
             tags=dict(tags) or None,
             opts=pulumi.ResourceOptions(parent=self),

@@ -85,8 +85,8 @@ class AiServicesArgs(TypedDict):
     """Network rules of the account (and of a new vault unless key_vault has its own)."""
     deployments: NotRequired[list[ModelDeploymentArgs]]
     """Model deployments, created one after another."""
-    restore: NotRequired[bool]
-    """Recover a soft-deleted account of the same name. Default: false."""
+    restore: NotRequired[pulumi.Input[bool]]
+    """Recover a soft-deleted account of the same name: true only for the `pulumi up` that creates it. Default: false."""
     secrets: NotRequired[SecretNamesArgs]
     """Names of the key secrets and which key is active."""
     secret_readers: NotRequired[list[PrincipalArgs]]

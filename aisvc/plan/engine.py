@@ -76,6 +76,7 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
     class RecordingMonitor(MockMonitor):
         def __init__(self) -> None:
             super().__init__(Recorder())
+            self.azure = azure  # the FakeAzure answering (tests set what a later `pulumi up` finds)
             self.lock = threading.Lock()
             self.registrations: list[PlannedResource] = []
             self.invoked: list[str] = []
@@ -116,6 +117,11 @@ def make_recording_monitor(fake: FakeAzure | None = None) -> Any:
                         delete_before_replace=bool(request.deleteBeforeReplace),
                     ))
             return response
+
+        def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+            # A StackReference is a read: its thread needs a live event loop like any registration.
+            self._track_loop()
+            return super().ReadResource(request)
 
         def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             self._track_loop()

@@ -54,6 +54,8 @@ class FakeAzure:
         """`subscription`: the one `pulumi up` will use (names and ids follow it); None: the simulated one."""
         self.subscription = subscription or FAKE_CLIENT["subscriptionId"]
         self.client = {**FAKE_CLIENT, "subscriptionId": self.subscription}
+        # What a StackReference to the stack itself reads: its outputs from the last `pulumi up`.
+        self.stack_outputs: dict[str, Any] = {}
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if token == "azure-native:authorization:getClientConfig":
@@ -63,6 +65,8 @@ class FakeAzure:
         return {}
 
     def new_resource(self, type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if type_ == "pulumi:pulumi:StackReference":  # the stack's own last outputs (none: a new stack)
+            return name, {"name": name, "outputs": dict(self.stack_outputs), "secretOutputNames": []}
         state = dict(inputs)
         physical = next((inputs[k] for k in _NAME_INPUTS.get(type_, ()) if inputs.get(k)), name)
         state["name"] = physical

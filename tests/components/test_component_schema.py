@@ -54,7 +54,7 @@ def test_inputs_types_and_plainness(resource: dict[str, Any]) -> None:
     assert simple == {
         "subscriptionId": ("string", True), "tenantId": ("string", False), "resourceGroupName": ("string", False),
         "location": ("string", False), "accountName": ("string", True), "customSubDomainName": ("string", True),
-        "sku": ("string", False), "disableLocalAuth": ("boolean", True), "restore": ("boolean", True),
+        "sku": ("string", False), "disableLocalAuth": ("boolean", True), "restore": ("boolean", False),
         "deployments": ("array", True), "secretReaders": ("array", True), "serviceUsers": ("array", True),
         "tags": ("object", True),
     }

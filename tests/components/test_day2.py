@@ -180,3 +180,24 @@ def test_a_pin_with_an_automatic_type_is_refused_naming_the_key(engine: Engine) 
     with pytest.raises(pulumi.RunError, match="deployerPrincipalId"):
         up(engine, {"ai-services:deployerPrincipalId": CI})
     assert engine.resources == []
+
+
+# --------------------------------------------------------------------------- 8: restore only on the create
+
+
+def test_restore_is_sent_when_the_stack_has_no_account_yet(engine: Engine) -> None:
+    recreate = up(engine, {"ai-services:restore": True})  # new stack, or after destroy: no outputs
+    assert recreate.of_type(ACCOUNT)[0].input("properties.restore") is True
+
+
+def test_restore_is_not_sent_once_the_account_exists(engine: Engine) -> None:
+    # The recovering `pulumi up` finished (its outputs are stored); restore is still in the stack file.
+    engine.monitor.azure.stack_outputs = {"accountId": "/subscriptions/s/resourceGroups/g/providers/x/accounts/a"}
+    update = up(engine, {"ai-services:restore": True, "ai-services:tags": {"env": "dev"}})
+    assert update.of_type(ACCOUNT)[0].input("properties.restore") is None  # Azure refuses restore on an update
+
+
+def test_restore_off_is_never_sent_and_reads_nothing(engine: Engine) -> None:
+    run = up(engine)
+    assert run.of_type(ACCOUNT)[0].input("properties.restore") is None
+    assert not [r for r in run.resources if r.type == "pulumi:pulumi:StackReference"]
