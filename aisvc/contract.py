@@ -7,6 +7,8 @@ Pulumi program and components, the policy pack, and every `aisvc` command.
 """
 from __future__ import annotations
 
+import calendar
+import datetime
 import re
 import uuid
 from collections.abc import Iterable
@@ -89,6 +91,15 @@ ROTATION_TAGS: Final = (CREDENTIAL_ID_TAG, PROVIDER_ADDRESS_TAG, VALIDITY_PERIOD
 KEY_VAULT_MAX_TAGS: Final = 15  # per secret (and per vault object)
 # `aisvc check` warns when the app-facing secret expires within this many days.
 EXPIRY_WARNING_DAYS: Final = 14
+
+
+def secret_expiry(rotated_at: str, expires_after_days: int) -> int:
+    """Key Vault's `attributes.expires` (seconds since 1970-01-01 UTC): midnight UTC, rotatedAt + the days.
+
+    Computed from the config alone (no clock read), so the same stack gives the same plan every run.
+    """
+    day = datetime.date.fromisoformat(rotated_at) + datetime.timedelta(days=expires_after_days)
+    return calendar.timegm(day.timetuple())
 
 
 # --- private DNS zones: where each kind (and the vault) answers behind a private endpoint ----
