@@ -25,6 +25,7 @@ from components import (
     NetworkAclsArgs,
     PrincipalArgs,
     PrincipalType,
+    PrivateEndpointsArgs,
     PublicNetworkAccess,
     ResourceGroup,
     ResourceGroupArgs,
@@ -54,6 +55,25 @@ def vault_settings(settings: Settings, vault_name: str) -> VaultSettingsArgs:
     )
     if settings.vault_network_acls:
         chosen["network_acls"] = network_acls(settings.vault_network_acls)
+    return chosen
+
+
+def secret_names(settings: Settings) -> SecretNamesArgs:
+    secrets = settings.secrets
+    chosen = SecretNamesArgs(key1_name=secrets.key1_name, key2_name=secrets.key2_name, current_name=secrets.current_name,
+                             active_key=CredentialKey(secrets.active_key), expires_after_days=secrets.expires_after_days)
+    if secrets.rotated_at:
+        chosen["rotated_at"] = secrets.rotated_at
+    return chosen
+
+
+def private_endpoints(settings: Settings) -> PrivateEndpointsArgs | None:
+    given = settings.private_endpoints
+    if given is None:
+        return None
+    chosen = PrivateEndpointsArgs(subnet_id=given.subnet_id, dns_zone_ids=dict(given.dns_zone_ids))
+    if given.virtual_network_id:
+        chosen["virtual_network_id"] = given.virtual_network_id
     return chosen
 
 
@@ -122,9 +142,7 @@ args = AiServicesArgs(
     public_network_access=PublicNetworkAccess(settings.public_network_access),
     deployments=deployments(settings),
     restore=restore_on_create(settings.restore),
-    secrets=SecretNamesArgs(key1_name=settings.secrets.key1_name, key2_name=settings.secrets.key2_name,
-                            current_name=settings.secrets.current_name,
-                            active_key=CredentialKey(settings.secrets.active_key)),
+    secrets=secret_names(settings),
     secret_readers=principals(settings.secret_readers),
     service_users=principals(settings.service_users),
     lock=LockLevel(settings.lock),
@@ -132,6 +150,11 @@ args = AiServicesArgs(
 )
 if settings.network_acls:
     args["network_acls"] = network_acls(settings.network_acls)
+endpoints = private_endpoints(settings)
+if endpoints:
+    args["private_endpoints"] = endpoints
+if settings.diagnostics:
+    args["diagnostics_workspace_id"] = settings.diagnostics.workspace_id
 deployer = deployer_principal(settings, client.object_id, os.environ, pulumi.Config("azure-native").get("clientId"))
 if deployer:
     args["deployer"] = principals((deployer,))[0]

@@ -7,6 +7,8 @@ Pulumi program and components, the policy pack, and every `aisvc` command.
 """
 from __future__ import annotations
 
+import calendar
+import datetime
 import re
 import uuid
 from collections.abc import Iterable
@@ -35,6 +37,10 @@ class OutputName(StrEnum):
     KEY_SECRET_NAMES = "keySecretNames"
     ACTIVE_KEY = "activeKey"
     PRINCIPAL_ID = "principalId"
+    # Added with private endpoints / ACLs: where the data plane can be reached from (aisvc check, rotate).
+    PUBLIC_NETWORK_ACCESS = "publicNetworkAccess"
+    PRIVATE_ENDPOINT_SUBNET_ID = "privateEndpointSubnetId"
+    NETWORK_ACL_IP_RULES = "networkAclIpRules"
 
 
 # The account's two keys, as `secrets.activeKey` and the CredentialId tag name them.
@@ -44,6 +50,8 @@ KEY_IDS: Final[tuple[CredentialId, CredentialId]] = ("key1", "key2")
 CREDENTIAL_ID_TAG: Final = "CredentialId"
 # The config path `aisvc rotate` switches (activeKey lives inside the `secrets` object).
 ACTIVE_KEY_CONFIG: Final = f"{NAMESPACE}:secrets.activeKey"
+# Written with ACTIVE_KEY_CONFIG: the day (UTC, YYYY-MM-DD) the key secrets' expiry counts from.
+ROTATED_AT_CONFIG: Final = f"{NAMESPACE}:secrets.rotatedAt"
 DEFAULT_SECRET_NAMES: Final = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
 
 # How Pulumi prints a secret value (plan output, `pulumi stack output`, preview JSON).
@@ -71,6 +79,50 @@ _KEY_HEADER_BY_KIND: Final = {"OpenAI": "api-key"}
 def key_header(kind: str) -> str:
     """The header a data-plane call carries the account key in."""
     return _KEY_HEADER_BY_KIND.get(kind, DEFAULT_KEY_HEADER)
+
+
+# --- Microsoft's dual-credential rotation pattern and Key Vault's limits --------------------
+
+# Tags on the app-facing secret beside CREDENTIAL_ID_TAG ("Rotation of a secret for resources with
+# two sets of credentials": the account the key belongs to, and how long a key stays valid).
+PROVIDER_ADDRESS_TAG: Final = "ProviderAddress"
+VALIDITY_PERIOD_DAYS_TAG: Final = "ValidityPeriodDays"
+ROTATION_TAGS: Final = (CREDENTIAL_ID_TAG, PROVIDER_ADDRESS_TAG, VALIDITY_PERIOD_DAYS_TAG)
+KEY_VAULT_MAX_TAGS: Final = 15  # per secret (and per vault object)
+# `aisvc check` warns when the app-facing secret expires within this many days.
+EXPIRY_WARNING_DAYS: Final = 14
+
+
+def secret_expiry(rotated_at: str, expires_after_days: int) -> int:
+    """Key Vault's `attributes.expires` (seconds since 1970-01-01 UTC): midnight UTC, rotatedAt + the days.
+
+    Computed from the config alone (no clock read), so the same stack gives the same plan every run.
+    """
+    day = datetime.date.fromisoformat(rotated_at) + datetime.timedelta(days=expires_after_days)
+    return calendar.timegm(day.timetuple())
+
+
+# --- private DNS zones: where each kind (and the vault) answers behind a private endpoint ----
+
+VAULT_DNS_ZONE: Final = "privatelink.vaultcore.azure.net"
+_COGNITIVE_ZONE: Final = "privatelink.cognitiveservices.azure.com"
+_DNS_ZONES_BY_KIND: Final[dict[str, tuple[str, ...]]] = {
+    "AIServices": (_COGNITIVE_ZONE, "privatelink.openai.azure.com", "privatelink.services.ai.azure.com"),
+    "OpenAI": ("privatelink.openai.azure.com",),
+}
+# Private endpoint group ids (the sub-resource each endpoint connects to).
+ACCOUNT_PE_GROUP: Final = "account"
+VAULT_PE_GROUP: Final = "vault"
+
+
+def account_dns_zones(kind: str) -> tuple[str, ...]:
+    """Every private DNS zone an account of ``kind`` answers on (an AIServices account answers on three)."""
+    return _DNS_ZONES_BY_KIND.get(kind, (_COGNITIVE_ZONE,))
+
+
+def stack_dns_zones(kind: str, new_vault: bool) -> tuple[str, ...]:
+    """The zones a stack's private endpoints need: the account's, and the vault's when the stack creates it."""
+    return account_dns_zones(kind) + ((VAULT_DNS_ZONE,) if new_vault else ())
 
 
 # --- built-in roles the stack grants, and the only ones the policy pack allows --------------
@@ -176,6 +228,23 @@ VAULT_ID_RE: Final = re.compile(
     r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[A-Za-z0-9-]{3,24})$",
     re.IGNORECASE,
 )
+
+SUBNET_ID_RE: Final = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[^/]+)"
+    r"/subnets/(?P<subnet>[^/]+)$",
+    re.IGNORECASE,
+)
+VNET_ID_RE: Final = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$", re.IGNORECASE)
+DNS_ZONE_ID_RE: Final = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/(?P<zone>[^/]+)$",
+    re.IGNORECASE,
+)
+WORKSPACE_ID_RE: Final = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.OperationalInsights/workspaces/[^/]+$",
+    re.IGNORECASE,
+)
+DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # --- environment shared by the commands ----------------------------------------------------
 

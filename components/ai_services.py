@@ -17,8 +17,9 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
-from aisvc.contract import DEFAULT_SECRET_NAMES
+from aisvc.contract import ACCOUNT_PE_GROUP, DEFAULT_SECRET_NAMES, VAULT_DNS_ZONE, VAULT_PE_GROUP, account_dns_zones
 from components.account import AiServicesAccount, AiServicesAccountArgs
+from components.diagnostics import Diagnostics, DiagnosticsArgs
 from components.inputs import (
     DEFAULT_ACTIVE_KEY,
     DEFAULT_KIND,
@@ -28,12 +29,14 @@ from components.inputs import (
     ModelDeploymentArgs,
     NetworkAclsArgs,
     PrincipalArgs,
+    PrivateEndpointsArgs,
     PublicNetworkAccess,
     SecretNamesArgs,
     VaultSku,
 )
 from components.key_export import KeyExport, KeyExportArgs
 from components.key_vault import KeyVault, KeyVaultArgs
+from components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, grants_for
 
 
@@ -99,6 +102,10 @@ class AiServicesArgs(TypedDict):
     """CanNotDelete locks the account and a new vault. Default: none."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Tags on every resource created."""
+    private_endpoints: NotRequired[PrivateEndpointsArgs]
+    """Private endpoints for the account and a new vault; public network access then defaults to Disabled."""
+    diagnostics_workspace_id: NotRequired[pulumi.Input[str]]
+    """Log Analytics workspace that gets all logs and metrics of the account and a new vault."""
 
 
 class AiServices(pulumi.ComponentResource):
@@ -134,6 +141,12 @@ class AiServices(pulumi.ComponentResource):
     """key1 or key2: the key the current secret holds."""
     principal_id: pulumi.Output[str]
     """Object id of the account's system-assigned identity."""
+    public_network_access: pulumi.Output[str]
+    """Enabled or Disabled: whether the account's public endpoint answers at all."""
+    private_endpoint_subnet_id: pulumi.Output[str] | None
+    """Subnet of the private endpoints (callers must run in its network); absent without private endpoints."""
+    network_acl_ip_rules: pulumi.Output[list[str]] | None
+    """IP ranges the account's network rules let in; absent without network_acls."""
 
     def __init__(self, name: str, args: AiServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
@@ -147,7 +160,7 @@ class AiServices(pulumi.ComponentResource):
             self.key_export = KeyExport(name, KeyExportArgs(
                 account_name=account.name, account_resource_group_name=args["resource_group_name"],
                 vault_name=vault.name, vault_resource_group_name=vault.resource_group_name,
-                secrets=secrets, tags=args.get("tags") or {},
+                secrets=secrets, tags=args.get("tags") or {}, account_id=account.id,
             ), self._child_options())
         grants = grants_for(args.get("kind", DEFAULT_KIND), args.get("secret_readers") or [],
                             args.get("service_users") or [], args.get("deployer"))
@@ -157,12 +170,21 @@ class AiServices(pulumi.ComponentResource):
                 subscription_id=args["subscription_id"], grants=grants, vault_id=vault.id, account_id=account.id,
             ), self._child_options())
 
+        self.private_endpoints = self._private_endpoints(name, args, account, vault)
+        self.diagnostics: Diagnostics | None = None
+        if "diagnostics_workspace_id" in args:
+            diagnostics = DiagnosticsArgs(workspace_id=args["diagnostics_workspace_id"], account_id=account.id)
+            if vault.vault is not None:
+                diagnostics["vault_id"] = vault.id
+            self.diagnostics = Diagnostics(name, diagnostics, pulumi.ResourceOptions(parent=self))
         # The locks come last: each depends on the deployments and grants under its scope, so `destroy`
         # (or `lock: none`) removes it before them; ARM refuses deletes under a lock (ScopeLocked).
         granted = self.role_assignments.by_target if self.role_assignments else {}
         lock = args.get("lock", LockLevel.NONE)
-        account.lock = account.add_lock(lock, granted.get(GrantTarget.ACCOUNT, []))
-        vault.lock = vault.add_lock(lock, granted.get(GrantTarget.VAULT, []))
+        # Diagnostic settings are extension resources of the account and the vault: under the lock too.
+        logged = [self.diagnostics] if self.diagnostics is not None else []
+        account.lock = account.add_lock(lock, [*granted.get(GrantTarget.ACCOUNT, []), *logged])
+        vault.lock = vault.add_lock(lock, [*granted.get(GrantTarget.VAULT, []), *logged])
 
         self.endpoint, self.account_name, self.account_id = account.endpoint, account.name, account.id
         self.principal_id = account.principal_id
@@ -173,6 +195,11 @@ class AiServices(pulumi.ComponentResource):
         self.local_auth_enabled = pulumi.Output.from_input(local_auth)
         self.key_vault_name, self.key_vault_uri = vault.name, vault.uri
         self.active_key = pulumi.Output.from_input(str(secrets.get("active_key", DEFAULT_ACTIVE_KEY)))
+        self.public_network_access = pulumi.Output.from_input(
+            args.get("public_network_access", _default_public_access(args))).apply(str)
+        endpoints, acls = args.get("private_endpoints"), args.get("network_acls")
+        self.private_endpoint_subnet_id = pulumi.Output.from_input(endpoints["subnet_id"]) if endpoints else None
+        self.network_acl_ip_rules = pulumi.Output.all(*acls.get("ip_rules", [])) if acls else None
         self.key_secret_name = self.key_secret_names = None
         if local_auth:  # the names only; the keys themselves are never outputs
             self.key_secret_name = pulumi.Output.from_input(secrets.get("current_name", DEFAULT_SECRET_NAMES["current"]))
@@ -191,8 +218,40 @@ class AiServices(pulumi.ComponentResource):
             "keyVaultName": self.key_vault_name, "keyVaultUri": self.key_vault_uri,
             "keySecretName": self.key_secret_name, "keySecretNames": self.key_secret_names,
             "activeKey": self.active_key, "principalId": self.principal_id,
+            "publicNetworkAccess": self.public_network_access, "privateEndpointSubnetId": self.private_endpoint_subnet_id,
+            "networkAclIpRules": self.network_acl_ip_rules,
         }
         return {key: value for key, value in outputs.items() if value is not None}
+
+    def _private_endpoints(self, name: str, args: AiServicesArgs, account: AiServicesAccount,
+                           vault: KeyVault) -> list[PrivateEndpoint]:
+        """One endpoint for the account and one for a new vault, each waiting for what it serves.
+
+        The account's waits for the whole account component (model deployments too): connecting
+        an endpoint writes to the account, and Azure refuses a write while another one runs.
+        """
+        settings = args.get("private_endpoints")
+        if settings is None:
+            return []
+        kind = str(args.get("kind", DEFAULT_KIND))
+        targets: list[tuple[str, str, pulumi.Output[str], str, list[str], pulumi.Resource]] = [
+            (f"{name}-account", f"pe-{args['account_name']}", account.id, ACCOUNT_PE_GROUP,
+             list(account_dns_zones(kind)), account)]
+        vault_name = args["key_vault"].get("name")
+        if vault.vault is not None and vault_name:
+            targets.append((f"{name}-vault", f"pe-{vault_name}", vault.id, VAULT_PE_GROUP, [VAULT_DNS_ZONE], vault))
+        endpoints = []
+        for resource_name, endpoint_name, target_id, group, zones, serves in targets:
+            endpoint = PrivateEndpointArgs(
+                resource_group_name=args["resource_group_name"], location=args["location"],
+                endpoint_name=endpoint_name, subnet_id=settings["subnet_id"], target_id=target_id, group_id=group,
+                zones=zones, dns_zone_ids=settings.get("dns_zone_ids") or {}, tags=args.get("tags") or {},
+            )
+            if "virtual_network_id" in settings:
+                endpoint["virtual_network_id"] = settings["virtual_network_id"]
+            endpoints.append(PrivateEndpoint(resource_name, endpoint,
+                                             pulumi.ResourceOptions(parent=self, depends_on=[serves])))
+        return endpoints
 
     def _child_options(self) -> pulumi.ResourceOptions:
         """Before AiServices existed the pieces were children of the stack; the alias keeps their URNs.
@@ -201,6 +260,11 @@ class AiServices(pulumi.ComponentResource):
         Children of the pieces inherit the alias.
         """
         return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+
+def _default_public_access(args: AiServicesArgs) -> PublicNetworkAccess:
+    """Behind private endpoints the public endpoint is off unless asked for."""
+    return PublicNetworkAccess.DISABLED if "private_endpoints" in args else PublicNetworkAccess.ENABLED
 
 
 def _subdomain(args: AiServicesArgs) -> str:
@@ -216,7 +280,7 @@ def _account_args(args: AiServicesArgs) -> AiServicesAccountArgs:
         kind=args.get("kind", DEFAULT_KIND),
         sku=args.get("sku", "S0"),
         disable_local_auth=args.get("disable_local_auth", True),
-        public_network_access=args.get("public_network_access", PublicNetworkAccess.ENABLED),
+        public_network_access=args.get("public_network_access", _default_public_access(args)),
         deployments=args.get("deployments") or [],
         restore=args.get("restore", False),
         lock=LockLevel.NONE,  # added by AiServices once the grants exist
@@ -237,7 +301,7 @@ def _vault_args(args: AiServicesArgs) -> KeyVaultArgs:
         soft_delete_retention_in_days=settings.get("soft_delete_retention_in_days", 90),
         enable_purge_protection=settings.get("enable_purge_protection", True),
         public_network_access=settings.get(
-            "public_network_access", args.get("public_network_access", PublicNetworkAccess.ENABLED)),
+            "public_network_access", args.get("public_network_access", _default_public_access(args))),
         lock=LockLevel.NONE,  # added by AiServices once the grants exist
         tags=args.get("tags") or {},
     )

@@ -117,6 +117,11 @@ class SecretNamesArgs(TypedDict, total=False):
     """Secret apps read: a copy of the active key, tagged CredentialId. Default: ai-services-key."""
     active_key: CredentialKey
     """Which key the current secret holds. Default: key1. Plain: it picks which key value is copied."""
+    rotated_at: str
+    """Day (YYYY-MM-DD, UTC) of the last rotation: the key secrets expire expires_after_days later and the current
+    secret gets the rotation tags ProviderAddress and ValidityPeriodDays. Default: none (no expiry)."""
+    expires_after_days: int
+    """1-730 days after rotated_at. Default: 90."""
 
 
 class PrincipalArgs(TypedDict):
@@ -126,6 +131,17 @@ class PrincipalArgs(TypedDict):
     """Object id (GUID); plain because it names the role assignment's Pulumi resource."""
     principal_type: PrincipalType
     """User, Group, ServicePrincipal, ForeignGroup or Device."""
+
+
+class PrivateEndpointsArgs(TypedDict):
+    """Private endpoints for the account and a new vault, with their private DNS zones."""
+
+    subnet_id: pulumi.Input[str]
+    """Subnet the endpoints get their private IPs in."""
+    dns_zone_ids: NotRequired[dict[str, str]]
+    """Zone name -> id of an existing private DNS zone; plain: a zone left out is created."""
+    virtual_network_id: NotRequired[pulumi.Input[str]]
+    """Virtual network the created zones are linked to; needed when a zone is left out of dns_zone_ids."""
 
 
 class GrantArgs(TypedDict):

@@ -7,11 +7,12 @@ from enum import Enum
 from typing import Literal
 from urllib.parse import urlsplit
 
+from aisvc.check.network import FIREWALL_MARKERS, must_run_from, refused_by_network
 from aisvc.check.probes import Probe
 from aisvc.services.answers import Answer
+from aisvc.services.stack_outputs import StackOutputs
 
 AuthMode = Literal["key", "entra"]
-FIREWALL_MARKERS = ("Virtual Network/Firewall", "Public access is disabled", "private endpoint")
 UNMAPPED_MARKERS = ("Subdomain does not map", "ResourceNotFound")
 
 
@@ -55,7 +56,7 @@ def _common(answer: Answer, host: str, success: str) -> Classification | None:
 
 
 def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint: str, secret_name: str | None,
-                      key_grace_over: bool) -> Classification:
+                      key_grace_over: bool, outputs: StackOutputs | None = None) -> Classification:
     """An answer from the AI services endpoint (docs/azure-wire.md, "AI services data plane" and "Transient or definitive")."""
     common = _common(answer, urlsplit(endpoint).netloc, f"{probe.describe()} answered {answer.status}")
     if common:
@@ -69,9 +70,9 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
                                                   "(disableLocalAuth: true): use --auth entra, or set "
                                                   "disableLocalAuth false and run pulumi up")
     if answer.status == 403 and any(marker in answer.message for marker in FIREWALL_MARKERS):
-        return Classification(Verdict.DEFINITIVE, f"the account's network rules block this caller ({answer.message}): "
-                                                  "add this machine's IP to networkAcls.ipRules, set "
-                                                  "publicNetworkAccess Enabled, or run the check inside the network")
+        what = f"the account's network rules block this caller ({answer.message})"
+        return Classification(Verdict.DEFINITIVE, must_run_from("aisvc check", what, outputs)
+                              + ", or add this machine's IP to networkAcls.ipRules")
     if answer.status == 401 and answer.code == "PermissionDenied":
         return Classification(Verdict.TRANSIENT, "the calling identity has no data-plane role on the account yet "
                                                  "(401 PermissionDenied): it needs Cognitive Services User (for "
@@ -92,7 +93,8 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
     return Classification(Verdict.DEFINITIVE, f"{probe.describe()} answered {answer.describe()}: {answer.message}")
 
 
-def classify_vault(answer: Answer, *, vault_url: str, secret_name: str) -> Classification:
+def classify_vault(answer: Answer, *, vault_url: str, secret_name: str,
+                   outputs: StackOutputs | None = None) -> Classification:
     """An answer from Key Vault reading the key secret (docs/azure-wire.md, "Key Vault secrets data plane")."""
     host = urlsplit(vault_url).netloc
     common = _common(answer, host, f"read secret {secret_name}")
@@ -102,10 +104,10 @@ def classify_vault(answer: Answer, *, vault_url: str, secret_name: str) -> Class
         return Classification(Verdict.TRANSIENT, f"Key Vault denies reading {secret_name} (403 ForbiddenByRbac): "
                                                  "the calling identity needs Key Vault Secrets User on the vault; "
                                                  "role assignments take up to 10 minutes")
-    if answer.status == 403 and answer.inner_code == "ForbiddenByFirewall":
-        return Classification(Verdict.DEFINITIVE, f"the Key Vault firewall blocks this caller ({host}): add this "
-                                                  "machine's IP to keyVault.networkAcls.ipRules or run the check "
-                                                  "inside the network")
+    if refused_by_network(answer):
+        what = f"the Key Vault firewall blocks this caller ({host}: {answer.message})"
+        return Classification(Verdict.DEFINITIVE, must_run_from("aisvc check", what, outputs)
+                              + ", or add this machine's IP to keyVault.networkAcls.ipRules")
     if answer.status == 404 and answer.code == "SecretNotFound":
         return Classification(Verdict.DEFINITIVE, f"secret {secret_name} not found in {vault_url}: run pulumi up "
                                                   "(the stack writes it while local auth is enabled)")

@@ -25,13 +25,15 @@ class CheckResult:
 class CheckReport:
     endpoint: str
     checks: list[CheckResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. the app-facing secret expires soon; ok stays as is
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(check.ok for check in self.checks)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "endpoint": self.endpoint, "checks": [check.to_json() for check in self.checks]}
+        return {"ok": self.ok, "endpoint": self.endpoint, "checks": [check.to_json() for check in self.checks],
+                "warnings": list(self.warnings)}
 
     def failure_summary(self) -> str:
         return "; ".join(f"{check.name}: {check.error}" for check in self.checks if not check.ok)
@@ -45,6 +47,8 @@ def print_report(output: Output, report: CheckReport) -> None:
                          f"{check.elapsed_seconds:.1f} s", markup=False)
         else:
             output.print(f"FAIL {check.name}: {check.error}", markup=False)
+    for warning in report.warnings:
+        output.print(f"warning: {warning}", markup=False)
     verdict = "passed" if report.ok else "failed"
     output.print(f"check {verdict}: {report.endpoint}", markup=False)
 

@@ -11,15 +11,17 @@ once with what to fix), all bounded by --timeout. See docs/check.md.
 """
 from __future__ import annotations
 
+import datetime
 import re
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from aisvc.check.classify import AuthMode, Classification, Verdict, classify_endpoint, classify_vault
+from aisvc.check.expiry import expiry_warning
 from aisvc.check.pipeline import AttemptPolicy, build_pipeline, retry_policy, send_probe
 from aisvc.check.probes import Probe, probe_for
 from aisvc.check.readiness import Progress, until_ready
@@ -51,6 +53,7 @@ class CheckContext:
     output: Output | None
     credential: Any
     transport: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)  # the check still passes (exit 0)
 
 
 def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer, Classification]:
@@ -68,7 +71,7 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
 
     def step(remaining: float) -> tuple[Answer, Classification]:
         try:
-            value = client.get_secret(name, **call_limits(remaining)).value
+            secret = client.get_secret(name, **call_limits(remaining))
         except ValueError as err:  # the SDK's challenge resource check, before any token is sent
             if "challenge" not in str(err).lower():
                 raise
@@ -78,8 +81,12 @@ def _read_key(ctx: CheckContext, progress: Progress) -> tuple[str | None, Answer
                                     "emulators only")
         except AzureError as err:
             answer = answer_from_exception(err)
-            return answer, classify_vault(answer, vault_url=vault_url, secret_name=name)
-        register_secret(value)
+            return answer, classify_vault(answer, vault_url=vault_url, secret_name=name, outputs=ctx.outputs)
+        register_secret(secret.value)
+        value = secret.value
+        warning = expiry_warning(name, secret.properties.expires_on, datetime.datetime.now(datetime.UTC))
+        if warning and warning not in ctx.warnings:
+            ctx.warnings.append(warning)
         if not value:
             return Answer(200), Classification(Verdict.DEFINITIVE, f"secret {name} in {vault_url} is empty: run "
                                                                    "pulumi up")
@@ -107,7 +114,8 @@ def _probe(ctx: CheckContext, auth: AuthMode, key: str | None, progress: Progres
         answer = send_probe(client, endpoint, ctx.probe, remaining)
         grace_over = time.monotonic() - probe_started >= ctx.key_grace
         return answer, classify_endpoint(answer, auth=auth, probe=ctx.probe, endpoint=endpoint,
-                                         secret_name=ctx.outputs.key_secret_name, key_grace_over=grace_over)
+                                         secret_name=ctx.outputs.key_secret_name, key_grace_over=grace_over,
+                                         outputs=ctx.outputs)
 
     with client:
         return until_ready(step, deadline=ctx.deadline, timeout=ctx.timeout, progress=progress)
@@ -172,6 +180,7 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
         report = report if report is not None else CheckReport(parsed.endpoint)
         for mode in modes:
             report.checks.append(_run_one(ctx, mode, report))
+        report.warnings.extend(warning for warning in ctx.warnings if warning not in report.warnings)
         return report
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aisvc.config.fields import Finding
-from aisvc.contract import CREDENTIAL_ID_TAG
+from aisvc.contract import KEY_VAULT_MAX_TAGS, ROTATION_TAGS
 
 # Azure IP rules (AI services and Key Vault firewalls) take public internet addresses only. The
 # documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) stay allowed: the shipped
@@ -56,16 +56,17 @@ def public_ipv4_problem(value: str) -> str | None:
     return None
 
 
-# Key Vault secrets, keys and certificates take at most 15 tags (Azure Resource Manager resources: 50).
-KEY_VAULT_OBJECT_TAGS = 15
-
-
 def tags_fit_key_vault_secrets(value: Any, raw: Any, siblings: Mapping[str, Any]) -> Iterable[Finding]:
-    """The stack's tags go on every resource, the key secrets too; the app-facing one also carries CredentialId."""
-    reserved = [name for name in value if name.lower() == CREDENTIAL_ID_TAG.lower()]
-    for name in reserved:
-        yield f".{name}", value[name], f"{CREDENTIAL_ID_TAG} is the toolkit's own tag on the app-facing secret"
-    if siblings.get("disable_local_auth") is False and len(value) > KEY_VAULT_OBJECT_TAGS - 1:
+    """The stack's tags go on every resource, the key secrets too; the app-facing one also carries the rotation tags.
+
+    Counted whether or not secrets.rotatedAt is set yet: `aisvc rotate` sets it, and must not fail then.
+    """
+    own = {tag.lower(): tag for tag in ROTATION_TAGS}
+    for name in value:
+        if name.lower() in own:
+            yield f".{name}", value[name], f"{own[name.lower()]} is the toolkit's own tag on the app-facing secret"
+    room = KEY_VAULT_MAX_TAGS - len(ROTATION_TAGS)
+    if siblings.get("disable_local_auth") is False and len(value) > room:
         yield "", f"{len(value)} tags", (
-            f"at most {KEY_VAULT_OBJECT_TAGS - 1} tags while the keys are exported: the tags go on each Key Vault secret,"
-            f" which takes {KEY_VAULT_OBJECT_TAGS}, and the app-facing secret also carries {CREDENTIAL_ID_TAG}")
+            f"at most {room} tags while the keys are exported: the tags go on each Key Vault secret, which takes "
+            f"{KEY_VAULT_MAX_TAGS}, and the app-facing secret also carries {', '.join(ROTATION_TAGS)}")

@@ -22,6 +22,7 @@ takes exactly that: ``{"ai-services:kind": "OpenAI", ...}``.
 """
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,10 +32,26 @@ from aisvc.config.azure_rules import PUBLIC_IPV4_OR_CIDR, public_ipv4_problem, t
 from aisvc.config.fields import DependentChoice, Finding, StringMap, Text, Whole, about
 from aisvc.config.parse import Problems, SettingsError, namespace_values, read_settings
 from aisvc.config.regions import AZURE_REGIONS
-from aisvc.contract import GUID_RE, NAMESPACE, SECRET_NAME_RE, SUBDOMAIN_RE, VAULT_ID_RE, VAULT_NAME_RE, CredentialId, Kind
+from aisvc.contract import (
+    DATE_RE,
+    DNS_ZONE_ID_RE,
+    GUID_RE,
+    NAMESPACE,
+    SECRET_NAME_RE,
+    SUBDOMAIN_RE,
+    SUBNET_ID_RE,
+    VAULT_ID_RE,
+    VAULT_NAME_RE,
+    VNET_ID_RE,
+    WORKSPACE_ID_RE,
+    CredentialId,
+    Kind,
+    stack_dns_zones,
+)
 
 __all__ = [
-    "KeyVaultSettings", "ModelDeployment", "NetworkAcls", "Principal", "SecretNames", "Settings", "SettingsError",
+    "Diagnostics", "KeyVaultSettings", "ModelDeployment", "NetworkAcls", "Principal", "PrivateEndpoints", "SecretNames",
+    "Settings", "SettingsError",
     "from_config", "load", "namespace_values",
 ]
 
@@ -79,6 +96,25 @@ MODEL_TEXT = re.compile(r"^\S{1,128}$")
 SECRET_NAME = Text(SECRET_NAME_RE, "a Key Vault secret name: 1-127 letters, digits and hyphens")
 
 
+def _calendar_day(value: str) -> str | None:
+    """None for a real date; "" (the rule says it all) for text that is none, such as 2026-02-30."""
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return ""
+    return None
+
+
+DAY = Text(DATE_RE, "a date YYYY-MM-DD such as 2026-01-15", label="YYYY-MM-DD", check=_calendar_day)
+SUBNET_ID = Text(SUBNET_ID_RE, "a subnet resource id /subscriptions/<id>/resourceGroups/<group>/providers/"
+                               "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+VNET_ID = Text(VNET_ID_RE, "a virtual network resource id /subscriptions/<id>/resourceGroups/<group>/providers/"
+                           "Microsoft.Network/virtualNetworks/<vnet>")
+DNS_ZONE_IDS = StringMap(max_items=4, name_max=63, value_max=512, name_forbids="<>%&\\?/")
+WORKSPACE_ID = Text(WORKSPACE_ID_RE, "a Log Analytics workspace resource id /subscriptions/<id>/resourceGroups/"
+                                     "<group>/providers/Microsoft.OperationalInsights/workspaces/<name>")
+
+
 # --------------------------------------------------------------------------- rules across keys
 
 
@@ -110,6 +146,25 @@ def _pinned_deployer_typed(value: Any, raw: Any, siblings: Mapping[str, Any]) ->
     if siblings.get("deployer_principal_type") == "auto":
         yield "", raw, ("set deployerPrincipalType to User or ServicePrincipal too: `auto` describes whoever runs"
                         " `pulumi up`, not the pinned principal")
+
+
+def _zones_resolvable(value: Any, raw: Any, siblings: Mapping[str, Any]) -> Iterable[Finding]:
+    """Every zone the endpoints need is given by id or can be created and linked to virtualNetworkId."""
+    kind, vault = siblings.get("kind"), siblings.get("key_vault")
+    if not isinstance(kind, str) or not isinstance(vault, KeyVaultSettings):
+        return  # their own problems say enough
+    needed = stack_dns_zones(kind, new_vault=vault.existing_id is None)
+    for zone, zone_id in value.dns_zone_ids.items():
+        match = DNS_ZONE_ID_RE.match(zone_id)
+        if zone not in needed:
+            yield f".dnsZoneIds.{zone}", zone_id, f"not a zone this stack uses; it needs {', '.join(needed)}"
+        elif not match or match["zone"].lower() != zone:
+            yield f".dnsZoneIds.{zone}", zone_id, f"the resource id of private DNS zone {zone}"
+    if value.virtual_network_id is None:
+        for zone in needed:
+            if zone not in value.dns_zone_ids:
+                yield ".dnsZoneIds", zone, (f"give the id of zone {zone} in dnsZoneIds, or virtualNetworkId so the "
+                                            "stack creates the zone and links it")
 
 
 # --------------------------------------------------------------------------- the declaration
@@ -164,12 +219,33 @@ class SecretNames:
     key2_name: str = field(default="ai-services-key2", metadata=about(value=SECRET_NAME))
     current_name: str = field(default="ai-services-key", metadata=about(value=SECRET_NAME))
     active_key: CredentialId = "key1"
+    rotated_at: str | None = field(default=None, metadata=about(value=DAY))  # None: the key secrets never expire
+    expires_after_days: int = field(default=90, metadata=about(value=Whole(1, 730)))
+
+    @property
+    def expires_on(self) -> datetime.date | None:
+        """The day the key secrets expire (rotatedAt + expiresAfterDays), or None without rotatedAt."""
+        if self.rotated_at is None:
+            return None
+        return datetime.date.fromisoformat(self.rotated_at) + datetime.timedelta(days=self.expires_after_days)
 
 
 @dataclass(frozen=True)
 class Principal:
     principal_id: str = field(metadata=about(value=Text(GUID_RE, "an Entra object id (GUID)", label="GUID", normalize=str.lower)))
     principal_type: PrincipalType
+
+
+@dataclass(frozen=True)
+class PrivateEndpoints:
+    subnet_id: str = field(metadata=about(value=SUBNET_ID))
+    dns_zone_ids: Mapping[str, str] = field(default_factory=dict, metadata=about(value=DNS_ZONE_IDS))
+    virtual_network_id: str | None = field(default=None, metadata=about(value=VNET_ID))
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    workspace_id: str = field(metadata=about(value=WORKSPACE_ID))
 
 
 @dataclass(frozen=True)
@@ -192,7 +268,8 @@ class Settings:
         doc="{allowed}; globally unique, immutable", default_doc="`<namePrefix>-<suffix>`"))
     disable_local_auth: bool = field(default=False, metadata=about(
         doc="{allowed}; `true` = Entra ID only: no key secrets, no `listAccountKeys`"))
-    public_network_access: OnOff = "Enabled"
+    public_network_access_given: OnOff | None = field(default=None, metadata=about(  # None: see public_network_access
+        "publicNetworkAccess", default_doc="`Enabled`; `Disabled` with `privateEndpoints`"))
     network_acls: NetworkAcls | None = field(default=None, metadata=about(
         doc="{allowed}; applies to the account and (unless `keyVault.networkAcls`) the vault"))
     deployments: tuple[ModelDeployment, ...] = field(default=(), metadata=about(
@@ -223,16 +300,36 @@ class Settings:
     tags: Mapping[str, str] = field(default_factory=dict, metadata=about(
         value=StringMap(max_items=50, name_max=512, value_max=256, name_forbids="<>%&\\?/",
                         reserved_prefixes=("microsoft", "azure", "windows")),
-        doc="{allowed} on every resource; at most 14 while the keys are exported (a Key Vault secret takes 15)",
+        doc="{allowed} on every resource; at most 12 while the keys are exported (a Key Vault secret takes 15, 3 of them rotation tags)",
         checks=(tags_fit_key_vault_secrets,)))
     resource_group_name: str | None = field(default=None, metadata=about(  # None: a new group
         value=Text(re.compile(r"^[-\w.()]{0,89}[-\w()]$"),
                    "an existing resource group name: 1-90 letters, digits, '_', '-', '.', '(', ')', not ending with '.'"),
         doc="{allowed}; deploy into it (addition)", default_doc="a new group `rg-<prefix>-<suffix>`"))
+    private_endpoints: PrivateEndpoints | None = field(default=None, metadata=about(
+        doc="{allowed}: private endpoints for the account (group `account`) and a new vault (group `vault`) in that"
+            " subnet, with a DNS zone group holding every zone the kind answers on; a zone missing from `dnsZoneIds`"
+            " is created and linked to `virtualNetworkId`; turns `publicNetworkAccess` off unless it is set",
+        checks=(_zones_resolvable,)))
+    diagnostics: Diagnostics | None = field(default=None, metadata=about(
+        doc="{allowed}: diagnostic settings on the account and a new vault send all logs (`categoryGroup: allLogs`)"
+            " and `AllMetrics` to that Log Analytics workspace"))
 
     @property
     def local_auth_enabled(self) -> bool:
         return not self.disable_local_auth
+
+    @property
+    def public_network_access(self) -> OnOff:
+        """As set; unset it is Enabled, or Disabled when private endpoints serve the account."""
+        if self.public_network_access_given is not None:
+            return self.public_network_access_given
+        return "Disabled" if self.private_endpoints else "Enabled"
+
+    @property
+    def public_access_turned_off_by_private_endpoints(self) -> bool:
+        """True when `publicNetworkAccess` is Disabled only because `privateEndpoints` is set (the plan says so)."""
+        return self.public_network_access_given is None and self.private_endpoints is not None
 
     @property
     def vault_public_network_access(self) -> OnOff:

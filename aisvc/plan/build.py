@@ -98,7 +98,17 @@ def _run(project: Project, stack: str, config: dict[str, str], secret_keys: list
         secret_outputs=tuple(name for name, (_, secret) in collected.items() if secret),
         invokes=tuple(sorted(monitor.invoked)),
         stack_file=str(project.stack_file(stack)),
+        notes=_notes(config),
     )
+
+
+def _notes(config: dict[str, str]) -> tuple[str, ...]:
+    from aisvc.config.settings import from_config
+
+    if from_config(config).public_access_turned_off_by_private_endpoints:
+        return ("publicNetworkAccess is Disabled because privateEndpoints is set: only callers inside the network "
+                "reach the account and the vault (set publicNetworkAccess to keep the public endpoint).",)
+    return ()
 
 
 class _WithoutEngineConfig:

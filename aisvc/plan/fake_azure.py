@@ -95,6 +95,10 @@ class FakeAzure:
                 f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{physical}"),
             "azure-native:authorization:ManagementLockByScope": lambda: (
                 f"{inputs.get('scope')}/providers/Microsoft.Authorization/locks/{physical}"),
+            "azure-native:network:PrivateEndpoint": lambda: f"{group}/providers/Microsoft.Network/privateEndpoints/{physical}",
+            "azure-native:privatedns:PrivateZone": lambda: f"{group}/providers/Microsoft.Network/privateDnsZones/{physical}",
+            "azure-native:monitor:DiagnosticSetting": lambda: (
+                f"{inputs.get('resourceUri')}/providers/Microsoft.Insights/diagnosticSettings/{physical}"),
         }
         return ids.get(type_, lambda: f"{physical}-id")()
 
@@ -107,6 +111,11 @@ _NAME_INPUTS = {
     "azure-native:keyvault:Secret": ("secretName",),
     "azure-native:authorization:RoleAssignment": ("roleAssignmentName",),
     "azure-native:authorization:ManagementLockByScope": ("lockName",),
+    "azure-native:network:PrivateEndpoint": ("privateEndpointName",),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName",),
+    "azure-native:privatedns:VirtualNetworkLink": ("virtualNetworkLinkName",),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneGroupName",),
+    "azure-native:monitor:DiagnosticSetting": ("name",),
 }
 
 

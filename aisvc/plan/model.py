@@ -44,6 +44,7 @@ class Plan:
     secret_outputs: tuple[str, ...] = ()
     invokes: tuple[str, ...] = ()  # tokens of every provider function the program called, sorted
     stack_file: str = ""
+    notes: tuple[str, ...] = ()  # defaults the stack file does not spell out, said in the human output
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]

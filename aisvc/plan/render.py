@@ -103,6 +103,8 @@ def render(plan: Plan, out: Output) -> None:
               markup=False)
     (_render_plain if out.plain else _render_rich)(plan, out)
     out.print("")
+    for note in plan.notes:
+        out.print(f"note: {note}", markup=False)
     out.print(
         f"Simulated subscription {FAKE_CLIENT['subscriptionId']}: `pulumi up` derives names and ids from yours. "
         "Key values are never shown.",

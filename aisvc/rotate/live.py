@@ -15,10 +15,12 @@ from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
 from aisvc.check import CheckReport, run_check
+from aisvc.check.network import must_run_from, refused_by_network
 from aisvc.contract import CREDENTIAL_ID_TAG
 from aisvc.errors import OperationFailed
 from aisvc.rotate.account_keys import AccountKeys, ArmAccountKeys
 from aisvc.rotate.parts import AppSecret, RotationParts
+from aisvc.services.answers import answer_from_exception
 from aisvc.services.console import Output, register_secret
 from aisvc.services.credentials import build_credential, transport_kwargs
 from aisvc.services.stack_driver import PulumiStackDriver
@@ -75,6 +77,9 @@ def read_app_secret(outputs: StackOutputs, credential: Any, verify_challenge_res
         raise OperationFailed(f"the app-facing secret {name} does not exist in {outputs.key_vault_uri}: "
                               "run `pulumi up` to restore it before rotating") from None
     except AzureError as err:
+        if refused_by_network(answer_from_exception(err)):
+            raise OperationFailed(must_run_from("aisvc rotate", f"the Key Vault firewall refuses reading {name}",
+                                                outputs)) from None
         raise OperationFailed(f"could not read the app-facing secret {name}: {type(err).__name__}: "
                               f"{getattr(err, 'message', err)}") from None
     register_secret(secret.value)

@@ -64,6 +64,7 @@ class RotationResult:
     previous_active_key: CredentialId | None = None
     active_key: CredentialId | None = None
     regenerated_key: CredentialId | None = None
+    rotated_at: str | None = None  # the secrets.rotatedAt the config step writes (YYYY-MM-DD, UTC)
     steps: list[StepRecord] = field(default_factory=list)
     check: dict[str, Any] | None = None
     error: str | None = None

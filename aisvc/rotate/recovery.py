@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 
-from aisvc.contract import ACTIVE_KEY_CONFIG, CredentialId
+from aisvc.contract import ACTIVE_KEY_CONFIG, ROTATED_AT_CONFIG, CredentialId
 from aisvc.errors import AisvcError
 from aisvc.rotate.account_keys import arm_key_name
 from aisvc.rotate.parts import RotationResult
@@ -15,6 +15,12 @@ NOTHING_CHANGED_STEPS = ("inspect", "preview", "confirm")
 
 def _config_command(stack: str, key: CredentialId) -> str:
     return f"pulumi config set --path {shlex.quote(ACTIVE_KEY_CONFIG)} {key} -s {shlex.quote(stack)}"
+
+
+def _rotated_at_command(stack: str, result: RotationResult) -> list[str]:
+    if not result.rotated_at:
+        return []
+    return [f"pulumi config set --path {shlex.quote(ROTATED_AT_CONFIG)} {result.rotated_at} -s {shlex.quote(stack)}"]
 
 
 def recovery_commands(stack: str, step: str, result: RotationResult, outputs: StackOutputs | None) -> list[str]:
@@ -32,9 +38,9 @@ def recovery_commands(stack: str, step: str, result: RotationResult, outputs: St
             f"--resource-group {shlex.quote(group)} "
             f"--key-name {arm_key_name(target)}"
         )
-        return [regenerate, _config_command(stack, target), *finish]
+        return [regenerate, *_rotated_at_command(stack, result), _config_command(stack, target), *finish]
     if step == "config":
-        return [_config_command(stack, target), *finish]
+        return [*_rotated_at_command(stack, result), _config_command(stack, target), *finish]
     if step == "up":
         return finish
     return finish[1:]

@@ -14,11 +14,12 @@ the real ones (Automation API, ARM, Key Vault).
 """
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aisvc.contract import ACTIVE_KEY_CONFIG, CREDENTIAL_ID_TAG, KEY_IDS, CredentialId, other_key
+from aisvc.contract import ACTIVE_KEY_CONFIG, CREDENTIAL_ID_TAG, KEY_IDS, ROTATED_AT_CONFIG, CredentialId, other_key
 from aisvc.errors import AisvcError, InputError, OperationFailed
 from aisvc.rotate.account_keys import arm_key_name, validate_account_id
 from aisvc.rotate.parts import (
@@ -54,6 +55,7 @@ class Rotation:
     app_secret: AppSecretReader | None = None
     confirm: Callable[[str], bool] | None = None  # None: --yes was given
     progress: Callable[[str], None] = lambda _line: None
+    today: Callable[[], datetime.date] = lambda: datetime.datetime.now(datetime.UTC).date()  # rotatedAt (UTC)
     result: RotationResult = field(init=False)
     outputs: StackOutputs | None = field(init=False, default=None)
     # Set when a signal stopped the run: the one line that says what was changed and what was not.
@@ -187,6 +189,9 @@ class Rotation:
         self.account_keys(self._outputs()).regenerate(self._target())
 
     def switch_config(self) -> None:
+        """activeKey and rotatedAt together: the key secrets' expiry counts from this rotation."""
+        self.result.rotated_at = self.today().isoformat()
+        self.driver.set_config(ROTATED_AT_CONFIG, self.result.rotated_at, path=True)
         self.driver.set_config(ACTIVE_KEY_CONFIG, self._target(), path=True)
         self.result.active_key = self._target()
 

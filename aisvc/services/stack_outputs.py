@@ -38,6 +38,10 @@ class StackOutputs:
     account_name: str | None = None
     account_id: str | None = None
     resource_group_name: str | None = None
+    # Where the data plane answers from (added with private endpoints): named when a firewall refuses.
+    public_network_access: str | None = None
+    private_endpoint_subnet_id: str | None = None
+    network_acl_ip_rules: tuple[str, ...] = ()
     source: str = "stack outputs"  # where they came from, for error messages
 
     def require(self, *fields: str, why: str = "") -> None:
@@ -77,6 +81,10 @@ def parse_outputs(document: Any, source: str = "stack outputs") -> StackOutputs:
         account_name=_string(document, "accountName", source, optional=True),
         account_id=_string(document, "accountId", source, optional=True),
         resource_group_name=_string(document, "resourceGroupName", source, optional=True),
+        public_network_access=_string(document, OutputName.PUBLIC_NETWORK_ACCESS, source, optional=True),
+        private_endpoint_subnet_id=_string(document, OutputName.PRIVATE_ENDPOINT_SUBNET_ID, source, optional=True),
+        network_acl_ip_rules=tuple(str(rule) for rule in document.get(OutputName.NETWORK_ACL_IP_RULES) or ()
+                                   if isinstance(rule, str)),
         source=source,
     )
     if outputs.local_auth_enabled:

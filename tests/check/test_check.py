@@ -67,7 +67,8 @@ def first_success_at(emulator: AzureEmulator, role: str) -> float:
 
 
 def assert_contract_shape(report: dict[str, Any]) -> None:
-    assert set(report) == {"ok", "endpoint", "checks"}
+    assert set(report) == {"ok", "endpoint", "checks", "warnings"}
+    assert isinstance(report["warnings"], list) and all(isinstance(w, str) for w in report["warnings"])
     for check in report["checks"]:
         assert set(check) == {"name", "ok", "status", "attempts", "elapsedSeconds", "error"}
         assert check["name"] in ("key", "entra") and isinstance(check["attempts"], int)

@@ -168,7 +168,7 @@ def test_report_json_shape() -> None:
     assert report.to_json() == {"ok": False, "endpoint": ENDPOINT, "checks": [
         {"name": "key", "ok": True, "status": 200, "attempts": 2, "elapsedSeconds": 1.235, "error": None},
         {"name": "entra", "ok": False, "status": 401, "attempts": 3, "elapsedSeconds": 4.0,
-         "error": "token rejected"}]}
+         "error": "token rejected"}], "warnings": []}
     assert CheckReport(ENDPOINT, []).ok is False
 
 

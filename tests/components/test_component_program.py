@@ -32,6 +32,7 @@ USER = "22222222-2222-4222-8222-222222222222"
 CONTRACT_OUTPUTS = {
     "endpoint", "accountName", "accountId", "resourceGroupName", "location", "kind", "customSubDomainName",
     "localAuthEnabled", "keyVaultName", "keyVaultUri", "keySecretName", "keySecretNames", "activeKey", "principalId",
+    "publicNetworkAccess",  # added with private endpoints (issue 11); the subnet and ACL ranges only when configured
 }
 
 
@@ -70,6 +71,7 @@ def test_default_stack_exports_every_contract_output_and_no_key(engine: Engine) 
     name = f"unit-{SUFFIX}"
     group = f"rg-unit-{SUFFIX}"
     assert set(got) == CONTRACT_OUTPUTS
+    assert got["publicNetworkAccess"] == "Enabled"
     assert got["endpoint"] == f"https://{name}.cognitiveservices.azure.com/"
     assert got["accountName"] == name and got["customSubDomainName"] == name
     assert got["accountId"] == f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.CognitiveServices/accounts/{name}"

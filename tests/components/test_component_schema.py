@@ -56,12 +56,13 @@ def test_inputs_types_and_plainness(resource: dict[str, Any]) -> None:
         "location": ("string", False), "accountName": ("string", True), "customSubDomainName": ("string", True),
         "sku": ("string", False), "disableLocalAuth": ("boolean", True), "restore": ("boolean", False),
         "deployments": ("array", True), "secretReaders": ("array", True), "serviceUsers": ("array", True),
-        "tags": ("object", True),
+        "tags": ("object", True), "diagnosticsWorkspaceId": ("string", False),
     }
     refs = {name: prop["$ref"].removeprefix(REF) for name, prop in inputs.items() if "$ref" in prop}
     assert refs == {
         "keyVault": "VaultSettingsArgs", "kind": "Kind", "publicNetworkAccess": "PublicNetworkAccess",
         "networkAcls": "NetworkAclsArgs", "secrets": "SecretNamesArgs", "deployer": "PrincipalArgs", "lock": "LockLevel",
+        "privateEndpoints": "PrivateEndpointsArgs",
     }
     assert inputs["deployments"]["items"]["$ref"] == REF + "ModelDeploymentArgs"
     assert inputs["secretReaders"]["items"]["$ref"] == inputs["serviceUsers"]["items"]["$ref"] == REF + "PrincipalArgs"
@@ -75,10 +76,13 @@ def test_outputs_mirror_the_contract_stack_outputs_and_hold_no_key(resource: dic
     outputs = resource["properties"]
     assert set(outputs) == {str(name) for name in OutputName}
     assert {name: prop.get("type") for name, prop in outputs.items()} == {
-        **{name: "string" for name in outputs}, "localAuthEnabled": "boolean", "keySecretNames": "object"}
+        **{name: "string" for name in outputs}, "localAuthEnabled": "boolean", "keySecretNames": "object",
+        "networkAclIpRules": "array"}
     assert outputs["keySecretNames"]["additionalProperties"]["type"] == "string"
-    # Present only with local auth; everything else is always there.
-    assert set(outputs) - set(resource["required"]) == {"keySecretName", "keySecretNames"}
+    assert outputs["networkAclIpRules"]["items"]["type"] == "string"
+    # Present only with local auth, private endpoints or network rules; everything else is always there.
+    assert set(outputs) - set(resource["required"]) == {
+        "keySecretName", "keySecretNames", "privateEndpointSubnetId", "networkAclIpRules"}
     # No key is an output, so nothing needs `secret: true`; keys go straight into Key Vault.
     assert not any(prop.get("secret") for prop in outputs.values())
 
@@ -86,7 +90,8 @@ def test_outputs_mirror_the_contract_stack_outputs_and_hold_no_key(resource: dic
 def test_nested_types(schema: dict[str, Any]) -> None:
     assert sorted(schema["types"]) == sorted(f"ai-services:index:{name}" for name in (
         "Bypass", "CredentialKey", "DefaultAction", "Kind", "LockLevel", "ModelDeploymentArgs", "NetworkAclsArgs",
-        "PrincipalArgs", "PrincipalType", "PublicNetworkAccess", "SecretNamesArgs", "VaultSettingsArgs", "VaultSku"))
+        "PrincipalArgs", "PrincipalType", "PrivateEndpointsArgs", "PublicNetworkAccess", "SecretNamesArgs",
+        "VaultSettingsArgs", "VaultSku"))
     principal = type_of(schema, "PrincipalArgs")
     assert principal["type"] == "object" and sorted(principal["required"]) == ["principalId", "principalType"]
     assert principal["properties"]["principalId"] == {**principal["properties"]["principalId"], "type": "string", "plain": True}

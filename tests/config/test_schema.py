@@ -28,7 +28,7 @@ PARSER_ONLY = {
     "ai-services:keyVault.sku:no effect with keyVault.existingId",
     "ai-services:secrets:three different names",
     "ai-services:networkAcls.ipRules[0]:10.0.0.0/8 is private",  # a range that only overlaps a private block
-    "ai-services:tags:at most 14 tags while the keys are exported",
+    "ai-services:tags:at most 12 tags while the keys are exported",
     "ai-services:tags.credentialid:CredentialId is the toolkit's own tag",
     "ai-services:tags.env:case-insensitive in Azure: the same as Env",
     "ai-services:location:not one Azure knows",  # the schema refuses it; listed so the id stays unique below

@@ -145,7 +145,7 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
     ({"tags": {"microsoft.owner": "me"}}, "ai-services:tags.microsoft.owner", "Azure reserves names starting with microsoft"),
     ({"tags": {"AzureEnv": "dev"}}, "ai-services:tags.AzureEnv", "Azure reserves"),
     ({"tags": {"windows-team": "x"}}, "ai-services:tags.windows-team", "Azure reserves"),
-    ({"tags": {f"t{i}": "x" for i in range(15)}}, "ai-services:tags", "at most 14 tags while the keys are exported"),
+    ({"tags": {f"t{i}": "x" for i in range(13)}}, "ai-services:tags", "at most 12 tags while the keys are exported"),
     ({"tags": {"credentialid": "key2"}}, "ai-services:tags.credentialid", "CredentialId is the toolkit's own tag"),
     ({"tags": {"Env": "dev", "env": "prod"}}, "ai-services:tags.env", "case-insensitive in Azure: the same as Env"),
     ({"deployments": [{"name": "chat", "model": {"format": "OpenAI", "name": "gpt", "version": 395}}]},
@@ -233,8 +233,8 @@ def test_every_region_name_is_accepted_and_the_shipped_ones_are_known() -> None:
 
 
 def test_tags_fit_a_key_vault_secret_or_50_without_secrets() -> None:
-    fourteen = {f"t{i}": "x" for i in range(14)}
-    assert dict(parse(tags=fourteen).tags) == fourteen  # + CredentialId = 15 on the app-facing secret
+    twelve = {f"t{i}": "x" for i in range(12)}
+    assert dict(parse(tags=twelve).tags) == twelve  # + the three rotation tags = 15 on the app-facing secret
     fifty = {f"t{i}": "x" for i in range(50)}
     assert len(parse(tags=fifty, disableLocalAuth="true").tags) == 50  # no key secrets without local auth
     with pytest.raises(SettingsError, match=r"ai-services:tags = '51 tags' is not valid: at most 50 tags"):

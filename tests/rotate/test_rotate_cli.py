@@ -4,6 +4,7 @@ Pulumi CLI (tests/fakes/pulumi_cli.py answers; its `up` writes the key secrets
 from ARM listKeys into Key Vault like the real program)."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -57,7 +58,9 @@ def test_rotate_json_end_to_end(azure_emulator: AzureEmulator, fake: FakePulumi)
     assert current is not None
     assert current.value == after["key2"] and current.tags == {"CredentialId": "key2"}
     config = yaml.safe_load(fake.stack_file.read_text())["config"]
-    assert config["ai-services:secrets"] == {"activeKey": "key2"}
+    # rotatedAt (today, UTC) is written with activeKey: the key secrets' expiry counts from it
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert config["ai-services:secrets"] == {"activeKey": "key2", "rotatedAt": today}
     assert "[1/6]" in done.stderr and "[6/6]" in done.stderr  # progress goes to stderr
     # One credential serves ARM, Key Vault and the check: one token per scope (ARM, Key Vault),
     # plus the two the stand-in `pulumi up` (another process) fetches for the same scopes.

@@ -4,6 +4,7 @@ a valid key and the message must name the step and the commands that finish it."
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from aisvc.cli import rotate as rotate_module
 from aisvc.cli.rotate import report
-from aisvc.contract import ACTIVE_KEY_CONFIG
+from aisvc.contract import ACTIVE_KEY_CONFIG, ROTATED_AT_CONFIG
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, OperationFailed
 from aisvc.rotate import AppSecret, Rotation, RotationParts, RotationResult
 from aisvc.services.stack_outputs import StackOutputs
@@ -69,6 +70,7 @@ class World:
         parts: dict[str, Any] = dict(
             stack="dev", driver=self.driver, account_keys=lambda _outputs: self.account, run_check=self.run_check,
             app_secret=self.app_secret_now, confirm=None, progress=self.progress.append,
+            today=lambda: datetime.date(2026, 3, 1),
         )
         parts.update(overrides)
         return Rotation(**parts)
@@ -251,6 +253,7 @@ def test_config_set_fails(world: World) -> None:
     assert world.app_secret() == world.account.keys["key1"]
     assert "step 'config'" in error_of(result)
     assert result.recovery == [
+        "pulumi config set --path ai-services:secrets.rotatedAt 2026-03-01 -s dev",
         "pulumi config set --path ai-services:secrets.activeKey key2 -s dev", "pulumi up -s dev",
         "aisvc check --stack dev",
     ]
@@ -368,3 +371,10 @@ def test_unexpected_exception_still_reports_recovery(world: World) -> None:
     assert "step 'up'" in error_of(result) and "unexpected ConnectionResetError" in error_of(result)
     assert result.recovery == ["pulumi up -s dev", "aisvc check --stack dev"]
     assert_apps_safe(world)
+
+
+def test_the_config_step_writes_rotated_at_with_active_key(world: World) -> None:
+    result = world.rotation().run()
+    assert result.ok
+    assert world.driver.config[ROTATED_AT_CONFIG] == "2026-03-01" == result.rotated_at
+    assert world.driver.config[ACTIVE_KEY_CONFIG] == "key2"

@@ -44,7 +44,9 @@ FINISH = {
     "inspect": [], "preview": [],
     "regenerate": ["az cognitiveservices account keys regenerate", "pulumi config set", "pulumi up -s dev",
                    "aisvc check --stack dev"],
-    "config": ["pulumi config set", "pulumi up -s dev", "aisvc check --stack dev"],
+    # The config step writes rotatedAt first, then activeKey: both are in the commands that finish it.
+    "config": ["pulumi config set --path ai-services:secrets.rotatedAt", "pulumi config set --path "
+               "ai-services:secrets.activeKey", "pulumi up -s dev", "aisvc check --stack dev"],
     "up": ["pulumi up -s dev", "aisvc check --stack dev"],
     "check": ["aisvc check --stack dev"],
 }

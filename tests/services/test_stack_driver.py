@@ -5,6 +5,7 @@ invocation, so these tests pin down which commands rotation really runs.
 """
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -175,14 +176,15 @@ def test_rotation_through_the_automation_api(fake: FakePulumi) -> None:
 
     account = MemoryAccount()
     result = Rotation(stack="dev", driver=fake.driver(), account_keys=lambda _outputs: account,
-                      run_check=lambda _outputs: FakeCheckReport(True)).run()
+                      run_check=lambda _outputs: FakeCheckReport(True), today=lambda: datetime.date(2026, 3, 1)).run()
 
     assert result.ok, result.error
     assert account.regenerated == ["key2"]
-    assert yaml.safe_load(fake.stack_file.read_text())["config"]["ai-services:secrets"] == {"activeKey": "key2"}
+    assert yaml.safe_load(fake.stack_file.read_text())["config"]["ai-services:secrets"] == {
+        "activeKey": "key2", "rotatedAt": "2026-03-01"}
     words = [[arg for arg in call if arg != "--non-interactive"][:2] for call in fake.calls()]
     operations = [w[0] if w[0] in {"preview", "up"} else " ".join(w) for w in words if w[0] in {"preview", "up", "config"}]
-    assert operations == ["config get", "preview", "config set", "up"]
+    assert operations == ["config get", "preview", "config set", "config set", "up"]  # rotatedAt, then activeKey
 
 
 def test_rotation_refuses_on_pending_changes_from_preview(fake: FakePulumi) -> None:

@@ -275,6 +275,8 @@ class VaultRoutes:
         }
         if secret.content_type:
             bundle["contentType"] = secret.content_type
+        if secret.expires is not None:
+            bundle["attributes"]["exp"] = secret.expires
         return bundle
 
     def _get(self, name: str, version: str | None) -> Reply:
@@ -290,7 +292,9 @@ class VaultRoutes:
         body = request.json()
         if not isinstance(body, dict) or not isinstance(body.get("value"), str):
             raise azure_error(400, "BadParameter", "Property value is required.", auth="bearer")
-        secret = self.state.set_secret(name, body["value"], body.get("tags"), body.get("contentType"))
+        expires = (body.get("attributes") or {}).get("exp")
+        secret = self.state.set_secret(name, body["value"], body.get("tags"), body.get("contentType"),
+                                       expires if isinstance(expires, int) else None)
         return Reply(200, self._bundle(name, secret), auth="bearer")
 
 
@@ -547,8 +551,10 @@ class AzureEmulator:
             self.state.local_auth_enabled = enabled
 
     # vault secrets
-    def set_secret(self, name: str, value: str, tags: dict[str, str] | None = None) -> SecretVersion:
-        return self.state.set_secret(name, value, tags)
+    def set_secret(self, name: str, value: str, tags: dict[str, str] | None = None,
+                   expires: int | None = None) -> SecretVersion:
+        """`expires`: Key Vault's attributes.exp (unix seconds); None: the secret never expires."""
+        return self.state.set_secret(name, value, tags, expires=expires)
 
     def get_secret(self, name: str) -> SecretVersion | None:
         return self.state.get_secret(name)

@@ -36,6 +36,7 @@ class SecretVersion:
     content_type: str | None
     created: int
     updated: int
+    expires: int | None = None  # attributes.exp, unix seconds
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,9 @@ class EmulatorState:
 
     # --- vault secrets --------------------------------------------------------
     def set_secret(self, name: str, value: str, tags: dict[str, str] | None = None,
-                   content_type: str | None = None) -> SecretVersion:
+                   content_type: str | None = None, expires: int | None = None) -> SecretVersion:
         now = int(time.time())
-        version = SecretVersion(value, uuid.uuid4().hex, dict(tags or {}), content_type, now, now)
+        version = SecretVersion(value, uuid.uuid4().hex, dict(tags or {}), content_type, now, now, expires)
         with self.lock:
             self.secrets.setdefault(name, []).append(version)
         return version
