@@ -10,11 +10,11 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 from azure.keyvault.secrets.aio import SecretClient
 
-from ._credential import RefreshState
+from ._credential import RefreshState, SecretAddressView
 from ._policy import UNAUTHORIZED, body_mark, rejected, rewind
 
 
-class AsyncKeyVaultKeyCredential(AzureKeyCredential):
+class AsyncKeyVaultKeyCredential(SecretAddressView, AzureKeyCredential):
     """``KeyVaultKeyCredential`` for async clients; ``refresh()`` is a coroutine.
 
     A constructor cannot await, so the secret is read by ``await
@@ -45,23 +45,6 @@ class AsyncKeyVaultKeyCredential(AzureKeyCredential):
     @property
     def loaded(self) -> bool:
         return self._loaded
-
-    @property
-    def vault_uri(self) -> str:
-        return self._state.vault_uri
-
-    @property
-    def secret_name(self) -> str:
-        return self._state.secret_name
-
-    @property
-    def min_refresh_seconds(self) -> float:
-        return self._state.min_refresh_seconds
-
-    @property
-    def last_refresh_error(self) -> str | None:
-        """Why the last refresh could not read the secret (None after a successful read)."""
-        return self._state.last_error
 
     async def load(self) -> None:
         """Read the secret unless it was read already (this first read opens no refresh window)."""
@@ -100,8 +83,6 @@ class AsyncKeyVaultKeyCredential(AzureKeyCredential):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def __repr__(self) -> str:
-        return self._state.describe(type(self).__name__)
 
     async def _read(self) -> str:
         return self._state.accept(await self._client.get_secret(self._state.secret_name))

@@ -65,7 +65,33 @@ class RefreshState:
                 f"version={self.version!r}, min_refresh_seconds={self.min_refresh_seconds!r})")
 
 
-class KeyVaultKeyCredential(AzureKeyCredential):
+class SecretAddressView:
+    """What the sync and async credentials show of their secret: never the key (repr included)."""
+
+    _state: RefreshState
+
+    @property
+    def vault_uri(self) -> str:
+        return self._state.vault_uri
+
+    @property
+    def secret_name(self) -> str:
+        return self._state.secret_name
+
+    @property
+    def min_refresh_seconds(self) -> float:
+        return self._state.min_refresh_seconds
+
+    @property
+    def last_refresh_error(self) -> str | None:
+        """Why the last refresh could not read the secret (None after a successful read)."""
+        return self._state.last_error
+
+    def __repr__(self) -> str:
+        return self._state.describe(type(self).__name__)
+
+
+class KeyVaultKeyCredential(SecretAddressView, AzureKeyCredential):
     """An ``AzureKeyCredential`` whose key is the value of a Key Vault secret.
 
     Reads the secret once when built. ``refresh()`` reads it again, at most once
@@ -85,23 +111,6 @@ class KeyVaultKeyCredential(AzureKeyCredential):
         except BaseException:
             self._client.close()
             raise
-
-    @property
-    def vault_uri(self) -> str:
-        return self._state.vault_uri
-
-    @property
-    def secret_name(self) -> str:
-        return self._state.secret_name
-
-    @property
-    def min_refresh_seconds(self) -> float:
-        return self._state.min_refresh_seconds
-
-    @property
-    def last_refresh_error(self) -> str | None:
-        """Why the last refresh could not read the secret (None after a successful read)."""
-        return self._state.last_error
 
     def refresh(self) -> bool:
         """Read the secret again (unless read within ``min_refresh_seconds``); True when the key changed."""
@@ -136,8 +145,6 @@ class KeyVaultKeyCredential(AzureKeyCredential):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return self._state.describe(type(self).__name__)
 
     def _read(self) -> str:
         return self._state.accept(self._client.get_secret(self._state.secret_name))

@@ -6,13 +6,13 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.emulator import AzureEmulator
+from tests.support.process import Run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILTIN_KINDS = ["AIServices", "CognitiveServices", "TextAnalytics", "OpenAI", "FormRecognizer", "SpeechServices"]
@@ -27,16 +27,6 @@ READY_SLACK_SECONDS = 3.0
 FAST_SECONDS = 15.0
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def report(self) -> dict[str, Any]:
-        return json.loads(self.stdout)
 
 
 def aisvc_check(emulator: AzureEmulator, *args: str, outputs: Any = None, env: dict[str, str] | None = None,

@@ -1,11 +1,9 @@
 """Preflight against the emulator: a throwaway project per test and `python -m aisvc preflight` as a subprocess."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import yaml
 
 from aisvc.config.naming import Names
 from aisvc.preflight import CHECK_IDS, Target, load_target
+from tests.support import process
 from tests.support.emulator import AzureEmulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,16 +25,8 @@ GPT_4O_MINI: dict[str, Any] = {"name": "chat", "model": {"format": "OpenAI", "na
                "sku": {"name": "GlobalStandard", "capacity": 10}}
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def report(self) -> dict[str, Any]:
-        return json.loads(self.stdout)
+class Run(process.Run):
+    """A preflight run: its checks by id."""
 
     def check(self, check_id: str) -> dict[str, Any]:
         return next(check for check in self.report["checks"] if check["id"] == check_id)
