@@ -9,7 +9,6 @@ from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import debug_option, json_option, plain_option, project_dir_option, resolve_project_dir, stack_option
 from aisvc.errors import OperationFailed
 from aisvc.plan import build_plan, policy_violations
-from aisvc.plan.diff import compare_with_base
 from aisvc.plan.render import render, render_transitions, render_violations
 from aisvc.policy import MANDATORY
 from aisvc.services.console import Output
@@ -45,6 +44,8 @@ def plan_command(stack: str, project_dir: Path | None, subscription: str | None,
     violations = policy_violations(plan)
     compared = None
     if base_file is not None or base_ref is not None:
+        from aisvc.plan.diff import compare_with_base  # only a plan with a base pays for the comparison
+
         compared = compare_with_base(plan, stack, directory, base_file, base_ref, subscription)
     if json_mode:
         document = plan.to_preview_json()

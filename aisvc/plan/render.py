@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisvc.contract import ROLE_NAMES
 from aisvc.plan.changes import OPS
-from aisvc.plan.diff import Transitions
 from aisvc.plan.fake_azure import FAKE_CLIENT
 from aisvc.plan.model import Plan, PlannedResource
 from aisvc.policy import Violation
 from aisvc.services.console import Output
+
+if TYPE_CHECKING:  # the comparison is loaded only by a plan with a base
+    from aisvc.plan.diff import Transitions
 
 _SHOWN_INPUTS = {
     "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
