@@ -25,7 +25,7 @@ from .state import EmulatorState
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .server import Reply, Request
+    from .http import Reply, Request
 
 OWNER = [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]
 CONTRIBUTOR = [{"actions": ["*"], "notActions": ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
@@ -331,12 +331,12 @@ class ArmReads:
 
 
 def _ok(body: Any) -> Reply:
-    from .server import Reply
+    from .http import Reply
 
     return Reply(200, body, auth="bearer")
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
-    from .server import azure_error
+    from .http import azure_error
 
     return azure_error(status, code, message, headers=headers, auth="bearer")

@@ -9,442 +9,37 @@ sharing one thread-safe EmulatorState:
 - arm:   account GET, listKeys and regenerateKey
 - github: GitHub Actions' ID token endpoint (github_oidc.py); entra accepts its tokens as client assertions
 
-Answers follow docs/azure-wire.md.
+Answers follow docs/azure-wire.md. Each role has its module (entra, vault, dataplane, arm + arm_reads,
+github_oidc) over the shared HTTP plumbing in http.py; this module starts them and holds the knobs.
 """
 from __future__ import annotations
 
-import json
-import logging
 import os
 import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from .arm import ArmRoutes
 from .arm_reads import ArmReads
 from .certs import CertFiles, make_cert_files
-from .github_oidc import JWT_BEARER, GitHubOidc
+from .dataplane import AiRoutes
+from .entra import EntraRoutes
+from .github_oidc import GitHubOidc
+from .http import Reply, Request, Server
 from .state import (
-    ARM_SCOPE,
-    COGNITIVE_SCOPE,
-    VAULT_SCOPE,
     CredentialId,
     EmulatorState,
     FirewallMode,
     RequestRecord,
     SecretVersion,
 )
+from .vault import VaultRoutes
 
-logger = logging.getLogger(__name__)
-
-KEY_HEADER_BY_KIND = {"OpenAI": "api-key"}
-DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
-LANGUAGE_KINDS = ("AIServices", "CognitiveServices", "TextAnalytics")
-# The api-version of each probe call in docs/azure-wire.md; any other is answered like an unknown path.
-PROBE_API_VERSIONS = {"language/:analyze-text": "2023-04-01", "openai/models": "2024-10-21",
-                      "documentintelligence/info": "2024-11-30"}
 DEFAULT_SECRET_NAMES = {"key1": "ai-services-key1", "key2": "ai-services-key2", "current": "ai-services-key"}
-WRONG_KEY_MESSAGE = (
-    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
-    "for an active subscription and use a correct regional API endpoint for your resource."
-)
-FIREWALL_MESSAGES: dict[str, str] = {
-    "ip": "Access denied due to Virtual Network/Firewall rules.",
-    "public-disabled": "Public access is disabled. Please configure private endpoint.",
-}
 
-
-class Reply(Exception):
-    """Raised by a route to answer at once (errors included)."""
-
-    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None,
-                 code: str | None = None, auth: str = "none") -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers, self.code, self.auth = status, body, dict(headers or {}), code, auth
-
-
-def azure_error(status: int, code: str, message: str, inner: str | None = None,
-                headers: Mapping[str, str] | None = None, auth: str = "none") -> Reply:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if inner:
-        error["innererror"] = {"code": inner}
-    return Reply(status, {"error": error}, headers, code=inner or code, auth=auth)
-
-
-class Request:
-    def __init__(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        parts = urlsplit(handler.path)
-        self.method = handler.command
-        self.path = parts.path
-        self.query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-        self.headers = handler.headers
-        self.body = body
-
-    def bearer(self) -> str | None:
-        value = self.headers.get("Authorization", "")
-        return value[7:].strip() if value.lower().startswith("bearer ") else None
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError:
-            raise azure_error(400, "InvalidRequestContent", "The request body is not valid JSON.") from None
-
-
-Route = Callable[[Request], Reply]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, role: str, route: Route, state: EmulatorState, context: ssl.SSLContext) -> None:
-        self.role, self.route, self.state = role, route, state
-        super().__init__(("127.0.0.1", 0), _Handler)
-        # Handshake in the request thread, not in accept(): a stuck client cannot block the server.
-        self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.server_address[1]}"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        logger.debug("emulator %s: connection error from %s", self.role, client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        logger.debug("emulator %s: " + format, self.server.role, *args)
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = Request(self, self.rfile.read(length) if length else b"")
-        try:
-            reply = self.server.route(request)
-        except Reply as raised:
-            reply = raised
-        # Record before answering, so a test reading the log after its call sees this request.
-        self.server.state.record(RequestRecord(
-            self.server.role, request.method, request.path, reply.status, reply.auth, reply.code, time.monotonic()))
-        self._send(reply)
-
-    def _send(self, reply: Reply) -> None:
-        if isinstance(reply.body, (bytes, str)):
-            payload = reply.body.encode() if isinstance(reply.body, str) else reply.body
-            content_type = "text/plain; charset=utf-8"
-        else:
-            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-            content_type = "application/json; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-
-# --- Entra ID -----------------------------------------------------------------
-
-class EntraRoutes:
-    def __init__(self, state: EmulatorState, base_url: Callable[[], str], github: GitHubOidc) -> None:
-        self.state, self.base_url, self.github = state, base_url, github
-
-    def __call__(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/([^/]+)/(v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)", request.path)
-        if not match:
-            raise Reply(404, {"error": "not_found", "error_description": "unknown Entra path"}, code="not_found")
-        tenant, what = match.groups()
-        if tenant.lower() != self.state.tenant_id:
-            raise Reply(400, {"error": "invalid_tenant", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."},
-                        code="invalid_tenant")
-        if what.startswith("v2.0") and request.method == "GET":
-            return Reply(200, self._discovery(tenant))
-        if what.startswith("oauth2") and request.method == "POST":
-            return self._token(request)
-        raise Reply(405, {"error": "invalid_request", "error_description": "method not allowed"}, code="invalid_request")
-
-    def _discovery(self, tenant: str) -> dict[str, Any]:
-        base = f"{self.base_url()}/{tenant}"
-        return {
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "tenant_region_scope": None,
-        }
-
-    def _token(self, request: Request) -> Reply:
-        broken = self.state.scenario.entra_token_error
-        if broken:
-            error = "invalid_client" if broken < 500 else "temporarily_unavailable"
-            raise Reply(broken, {"error": error, "error_description": "AADSTS90033: emulated token endpoint failure"},
-                        code=error, auth="client-secret")
-        form = {name: values[-1] for name, values in parse_qs(request.body.decode()).items()}
-        if form.get("grant_type") != "client_credentials":
-            raise Reply(400, {"error": "unsupported_grant_type", "error_description": "only client_credentials"},
-                        code="unsupported_grant_type", auth="client-secret")
-        auth = self._authenticate_client(form)
-        scope = form.get("scope", "").split(" ")[0]
-        if not scope.endswith("/.default"):
-            raise Reply(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope must end in /.default"},
-                        code="invalid_scope", auth=auth)
-        token = self.state.issue_token(scope)
-        return Reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token},
-                     auth=auth)
-
-    def _authenticate_client(self, form: dict[str, str]) -> str:
-        """The client's proof: its secret, or a GitHub ID token its federated credential trusts."""
-        if form.get("client_assertion_type") == JWT_BEARER:
-            refusal = self.github.refusal(form.get("client_assertion", ""))
-            if form.get("client_id") != self.state.client_id or refusal:
-                raise Reply(400, {"error": "invalid_client", "error_description": refusal or
-                                  "AADSTS700016: Application not found in the directory."},
-                            code="invalid_client", auth="client-assertion")
-            return "client-assertion"
-        if form.get("client_id") != self.state.client_id or form.get("client_secret") != self.state.client_secret:
-            raise Reply(401, {"error": "invalid_client",
-                              "error_description": "AADSTS7000215: Invalid client secret provided."},
-                        code="invalid_client", auth="client-secret")
-        return "client-secret"
-
-
-# --- Key Vault ----------------------------------------------------------------
-
-class VaultRoutes:
-    def __init__(self, state: EmulatorState, vault_url: Callable[[], str]) -> None:
-        self.state, self.vault_url = state, vault_url
-
-    def __call__(self, request: Request) -> Reply:
-        self._authenticate(request)
-        match = re.fullmatch(r"/secrets/([0-9a-zA-Z-]+)(?:/([0-9a-zA-Z]*))?/?", request.path)
-        if not match:
-            raise azure_error(404, "NotFound", "The requested path is not served by this vault emulator.", auth="bearer")
-        name, version = match.groups()
-        action = "setSecret" if request.method == "PUT" else "getSecret"
-        self._authorize(action)
-        if request.method == "GET":
-            return self._get(name, version)
-        if request.method == "PUT" and not version:
-            return self._put(name, request)
-        raise azure_error(405, "MethodNotAllowed", f"{request.method} is not supported here.", auth="bearer")
-
-    def _authenticate(self, request: Request) -> None:
-        token = request.bearer()
-        if token and self.state.token_scope(token) == VAULT_SCOPE:
-            return
-        challenge = (f'Bearer authorization="https://login.microsoftonline.com/{self.state.tenant_id}", '
-                     'resource="https://vault.azure.net"')
-        message = ("AKV10000: Request is missing a Bearer or PoP token." if not token
-                   else "AKV10032: Invalid issuer or token.")
-        raise azure_error(401, "Unauthorized", message, headers={"WWW-Authenticate": challenge},
-                          auth="bearer" if token else "none")
-
-    def _authorize(self, action: str) -> None:
-        scenario = self.state.scenario
-        if scenario.vault_firewall:
-            raise azure_error(403, "Forbidden", "Client address is not authorized and caller is not a trusted service.",
-                              inner="ForbiddenByFirewall", auth="bearer")
-        if time.monotonic() < scenario.vault_forbidden_until:
-            raise azure_error(
-                403, "Forbidden",
-                "Caller is not authorized to perform action on resource. If role assignments, deny assignments or "
-                f"role definitions were changed recently, please observe propagation time. Action: "
-                f"'Microsoft.KeyVault/vaults/secrets/{action}/action'",
-                inner="ForbiddenByRbac", auth="bearer")
-
-    def _bundle(self, name: str, secret: SecretVersion) -> dict[str, Any]:
-        bundle: dict[str, Any] = {
-            "value": secret.value,
-            "id": f"{self.vault_url()}secrets/{name}/{secret.version}",
-            "attributes": {"enabled": True, "created": secret.created, "updated": secret.updated,
-                           "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
-            "tags": secret.tags,
-        }
-        if secret.content_type:
-            bundle["contentType"] = secret.content_type
-        if secret.expires is not None:
-            bundle["attributes"]["exp"] = secret.expires
-        return bundle
-
-    def _get(self, name: str, version: str | None) -> Reply:
-        secret = self.state.get_secret(name, version)
-        if secret is None:
-            raise azure_error(404, "SecretNotFound",
-                              f"A secret with (name/id) {name} was not found in this key vault. If you recently "
-                              "deleted this secret you may be able to recover it using the correct recovery command.",
-                              auth="bearer")
-        return Reply(200, self._bundle(name, secret), auth="bearer")
-
-    def _put(self, name: str, request: Request) -> Reply:
-        body = request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("value"), str):
-            raise azure_error(400, "BadParameter", "Property value is required.", auth="bearer")
-        expires = (body.get("attributes") or {}).get("exp")
-        secret = self.state.set_secret(name, body["value"], body.get("tags"), body.get("contentType"),
-                                       expires if isinstance(expires, int) else None)
-        return Reply(200, self._bundle(name, secret), auth="bearer")
-
-
-# --- AI services data plane ---------------------------------------------------
-
-def _probe_success(kind: str, request: Request) -> Reply | None:
-    """The success answer for the kind's probe call, or None when the path is not the probe."""
-    path = request.path.lstrip("/")
-    if path in PROBE_API_VERSIONS and request.query.get("api-version") != PROBE_API_VERSIONS[path]:
-        return None
-    if kind in LANGUAGE_KINDS and request.method == "POST" and path == "language/:analyze-text":
-        body = request.json()
-        if not isinstance(body, dict) or body.get("kind") != "LanguageDetection":
-            raise azure_error(400, "InvalidRequest", "Invalid Request.", auth="ok")
-        documents = [{"id": str(doc.get("id")), "detectedLanguage": {"name": "English", "iso6391Name": "en",
-                                                                        "confidenceScore": 1.0}, "warnings": []}
-                     for doc in body.get("analysisInput", {}).get("documents", [])]
-        return Reply(200, {"kind": "LanguageDetectionResults",
-                           "results": {"documents": documents, "errors": [], "modelVersion": "2024-11-01"}})
-    if kind == "OpenAI" and request.method == "GET" and path == "openai/models":
-        return Reply(200, {"data": [{"id": "gpt-4o-mini", "object": "model", "status": "succeeded"}],
-                           "object": "list"})
-    if kind == "FormRecognizer" and request.method == "GET" and path == "documentintelligence/info":
-        return Reply(200, {"customDocumentModels": {"count": 0, "limit": 250}})
-    if kind == "SpeechServices" and request.method == "POST" and path == "sts/v1.0/issueToken":
-        return Reply(200, "emu-speech-token." + os.urandom(12).hex())
-    if kind not in (*LANGUAGE_KINDS, "OpenAI", "FormRecognizer", "SpeechServices"):
-        # Kinds without a built-in probe: any authenticated call succeeds (the test asserts what was called).
-        return Reply(200, {"kind": kind, "method": request.method, "path": path})
-    return None
-
-
-class AiRoutes:
-    def __init__(self, state: EmulatorState) -> None:
-        self.state = state
-
-    def __call__(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/([A-Za-z]+)(/.*)", request.path)
-        if not match:
-            raise azure_error(404, "ResourceNotFound", "Subdomain does not map to a resource.")
-        kind, rest = match.groups()
-        self._network_checks()
-        auth = self._authenticate(kind, request)
-        inner = Request.__new__(Request)
-        inner.__dict__.update(request.__dict__, path=rest)
-        reply = _probe_success(kind, inner)
-        if reply is None:
-            raise azure_error(404, "404", "Resource not found", auth=auth)
-        reply.auth = auth
-        return reply
-
-    def _network_checks(self) -> None:
-        scenario = self.state.scenario
-        if time.monotonic() < scenario.ai_unmapped_until:
-            raise azure_error(404, "ResourceNotFound", "Subdomain does not map to a resource.")
-        if scenario.ai_firewall:
-            raise azure_error(403, "403", FIREWALL_MESSAGES[scenario.ai_firewall])
-        if self.state.take_count("ai_throttle_left"):
-            seconds = scenario.ai_throttle_retry_after
-            raise azure_error(429, "429", f"Rate limit is exceeded. Try again in {seconds} seconds.",
-                              headers={"Retry-After": str(seconds)})
-        if self.state.take_count("ai_server_errors_left"):
-            status = scenario.ai_server_error_status
-            raise azure_error(status, "ServiceUnavailable" if status == 503 else "InternalServerError",
-                              "The service is temporarily unavailable.")
-
-    def _authenticate(self, kind: str, request: Request) -> str:
-        key = request.headers.get(KEY_HEADER_BY_KIND.get(kind, DEFAULT_KEY_HEADER))
-        token = request.bearer()
-        if key is not None:
-            if not self.state.local_auth_enabled:
-                raise azure_error(403, "AuthenticationTypeDisabled",
-                                  "Key based authentication is disabled for this resource.", auth="key")
-            if not self.state.key_accepted(key):
-                raise azure_error(401, "401", WRONG_KEY_MESSAGE, auth="key")
-            return "key"
-        if token is not None:
-            if self.state.token_scope(token) != COGNITIVE_SCOPE:
-                raise azure_error(401, "401", "Access denied due to invalid token or wrong API endpoint.", auth="bearer")
-            if time.monotonic() < self.state.scenario.ai_permission_denied_until:
-                raise azure_error(
-                    401, "PermissionDenied",
-                    f"The principal `{self.state.client_id}` lacks the required data action "
-                    "`Microsoft.CognitiveServices/accounts/*/read` to perform the operation.", auth="bearer")
-            return "bearer"
-        raise azure_error(401, "401", WRONG_KEY_MESSAGE)
-
-
-# --- ARM ----------------------------------------------------------------------
-
-class ArmRoutes:
-    def __init__(self, state: EmulatorState, endpoint: Callable[[str], str], reads: ArmReads) -> None:
-        self.state, self.endpoint, self.reads = state, endpoint, reads
-
-    def account_id(self) -> str:
-        state = self.state
-        return (f"/subscriptions/{state.subscription_id}/resourceGroups/{state.resource_group}"
-                f"/providers/Microsoft.CognitiveServices/accounts/{state.account_name}")
-
-    def __call__(self, request: Request) -> Reply:
-        token = request.bearer()
-        if not token or self.state.token_scope(token) != ARM_SCOPE:
-            raise azure_error(401, "AuthenticationFailed",
-                              "Authentication failed. The 'Authorization' header is missing or invalid.",
-                              headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
-                                                           'error="invalid_token"'},
-                              auth="bearer" if token else "none")
-        if "api-version" not in request.query:
-            raise azure_error(400, "MissingApiVersionParameter",
-                              "The api-version query parameter (?api-version=) is required for all requests.",
-                              auth="bearer")
-        preflight = self.reads(request)  # latency and failure knobs, the reads of `aisvc preflight` (arm_reads.py)
-        if preflight is not None:
-            return preflight
-        base = self.account_id().lower()
-        path = request.path.rstrip("/").lower()
-        if path == base and request.method == "GET":
-            return Reply(200, self._account(), auth="bearer")
-        if path == base + "/listkeys" and request.method == "POST":
-            return self._list_keys()
-        if path == base + "/regeneratekey" and request.method == "POST":
-            return self._regenerate(request)
-        raise azure_error(404, "ResourceNotFound",
-                          f"The Resource '{request.path}' was not found.", auth="bearer")
-
-    def _account(self) -> dict[str, Any]:
-        state = self.state
-        return {"id": self.account_id(), "name": state.account_name, "type": "Microsoft.CognitiveServices/accounts",
-                "kind": "AIServices", "location": "westeurope", "sku": {"name": "S0"},
-                "properties": {"endpoint": self.endpoint("AIServices"), "customSubDomainName": state.account_name,
-                               "disableLocalAuth": not state.local_auth_enabled, "provisioningState": "Succeeded"}}
-
-    def _list_keys(self) -> Reply:
-        if not self.state.local_auth_enabled:
-            raise azure_error(400, "BadRequest", "Failed to list key. disableLocalAuth is set to be true",
-                              auth="bearer")
-        return Reply(200, self.state.key_values(), auth="bearer")
-
-    def _regenerate(self, request: Request) -> Reply:
-        body = request.json()
-        name = body.get("keyName") if isinstance(body, dict) else None
-        if name not in ("Key1", "Key2"):
-            raise azure_error(400, "InvalidRequestContent", "keyName must be Key1 or Key2.", auth="bearer")
-        if not self.state.local_auth_enabled:
-            raise azure_error(400, "BadRequest", "Failed to regenerate key. disableLocalAuth is set to be true",
-                              auth="bearer")
-        return Reply(200, self.state.regenerate("key1" if name == "Key1" else "key2"), auth="bearer")
-
-
-# --- the emulator object --------------------------------------------------------
 
 class AzureEmulator:
     """Start with ``with AzureEmulator() as emulator:`` (or the ``azure_emulator`` fixture)."""
@@ -459,12 +54,12 @@ class AzureEmulator:
         self._arm_routes = ArmRoutes(self.state, self.endpoint, self.arm)
         self.github = GitHubOidc()  # GitHub Actions' ID tokens (github_oidc.py)
         self._servers = {
-            "entra": _Server("entra", EntraRoutes(self.state, lambda: self.authority_host, self.github), self.state,
+            "entra": Server("entra", EntraRoutes(self.state, lambda: self.authority_host, self.github), self.state,
                              context),
-            "vault": _Server("vault", VaultRoutes(self.state, lambda: self.vault_url), self.state, context),
-            "ai": _Server("ai", AiRoutes(self.state), self.state, context),
-            "arm": _Server("arm", self._arm_routes, self.state, context),
-            "github": _Server("github", self._github_route, self.state, context),
+            "vault": Server("vault", VaultRoutes(self.state, lambda: self.vault_url), self.state, context),
+            "ai": Server("ai", AiRoutes(self.state), self.state, context),
+            "arm": Server("arm", self._arm_routes, self.state, context),
+            "github": Server("github", self._github_route, self.state, context),
         }
         self._threads: list[threading.Thread] = []
         self.sync_key_secrets()
