@@ -38,6 +38,7 @@ def run_preflight(target: Target, timeout: float = DEFAULT_TIMEOUT, on_progress:
     jobs = Jobs(timeout)
     endpoint = arm_endpoint()
     scope = arm_scope(endpoint)
+    owned = credential is None  # a credential built here is closed here; a shared one stays open
     credential = credential or build_credential()
     arm = ArmClient(credential, endpoint=endpoint, scope=scope, deadline=jobs.deadline)
     not_asked = None
@@ -49,6 +50,8 @@ def run_preflight(target: Target, timeout: float = DEFAULT_TIMEOUT, on_progress:
         results = [CheckResult.failed(check.id, None, f"not checked: {err}") for check in CHECKS]
     finally:
         arm.close()
+        if owned:
+            credential.close()
     return PreflightReport(target.stack, target.subscription_id, time.monotonic() - started, tuple(results),
                            requests=arm.requests_sent, not_asked=not_asked)
 
