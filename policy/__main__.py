@@ -51,8 +51,8 @@ _PROD_PROPERTIES: dict[str, dict[str, Any]] = {
                    "description": "Stack names that count as production (default: prod, production)."},
 }
 CONFIG_SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
-    rules.PURGE_PROTECTION: _PROD_PROPERTIES,
-    rules.PURGE_PROTECTION_NONPROD: _PROD_PROPERTIES,
+    # Each prod/nonprod pair: keyvault-purge-protection, private-network, diagnostic-settings.
+    **{name: _PROD_PROPERTIES for name in rules.PROD_JUDGED},
     "role-assignment-least-privilege": {
         "allowedRoleDefinitionIds": {"type": "array", "items": {"type": "string"},
                                      "description": "Extra role definition GUIDs to allow."},

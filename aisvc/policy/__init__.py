@@ -19,11 +19,19 @@ from aisvc.policy.resource_rules import RESOURCE_RULES, check_resource
 from aisvc.policy.specs import (
     ACCOUNT,
     ALLOWED_ROLES,
+    DIAGNOSTIC_SETTING,
+    DIAGNOSTIC_SETTINGS,
+    DIAGNOSTIC_SETTINGS_NONPROD,
+    PRIVATE_ENDPOINT,
+    PRIVATE_NETWORK,
+    PRIVATE_NETWORK_NONPROD,
+    PROD_JUDGED,
     PURGE_PROTECTION,
     PURGE_PROTECTION_NONPROD,
     ROLE_ASSIGNMENT,
     ROOT_STACK,
     SECRET,
+    SECRET_EXPIRY,
     SPEC_BY_NAME,
     SPECS,
     VAULT,
@@ -44,10 +52,11 @@ from aisvc.policy.views import (
 
 __all__ = [
     "ACCOUNT", "ADVISORY", "ALLOWED_ROLES", "COGNITIVE_SERVICES_OPENAI_USER", "COGNITIVE_SERVICES_USER",
-    "KEY_VAULT_SECRETS_USER", "MANDATORY", "PURGE_PROTECTION", "PURGE_PROTECTION_NONPROD", "RESOURCE_RULES",
-    "ROLE_ASSIGNMENT", "ROOT_STACK", "SECRET", "SPECS", "SPEC_BY_NAME", "UNKNOWN", "VAULT", "PolicySpec",
-    "ResourceView", "RuleContext", "SecretValue", "Violation", "check_resource", "check_stack", "evaluate",
-    "evaluate_preview", "has_mandatory", "is_unknown", "view_from_step",
+    "DIAGNOSTIC_SETTING", "DIAGNOSTIC_SETTINGS", "DIAGNOSTIC_SETTINGS_NONPROD", "KEY_VAULT_SECRETS_USER", "MANDATORY",
+    "PRIVATE_ENDPOINT", "PRIVATE_NETWORK", "PRIVATE_NETWORK_NONPROD", "PROD_JUDGED", "PURGE_PROTECTION",
+    "PURGE_PROTECTION_NONPROD", "RESOURCE_RULES", "ROLE_ASSIGNMENT", "ROOT_STACK", "SECRET", "SECRET_EXPIRY", "SPECS",
+    "SPEC_BY_NAME", "UNKNOWN", "VAULT", "PolicySpec", "ResourceView", "RuleContext", "SecretValue", "Violation",
+    "check_resource", "check_stack", "evaluate", "evaluate_preview", "has_mandatory", "is_unknown", "view_from_step",
 ]
 
 

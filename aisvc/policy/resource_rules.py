@@ -14,6 +14,7 @@ from aisvc.policy.specs import (
     PURGE_PROTECTION_NONPROD,
     ROLE_ASSIGNMENT,
     SECRET,
+    SECRET_EXPIRY,
     SPEC_BY_NAME,
     VAULT,
     RuleContext,
@@ -90,6 +91,14 @@ def keyvault_secret_value_secret(view: ResourceView, ctx: RuleContext) -> Iterat
                          "'properties', so the provider's copy of the value would be stored unencrypted.")
 
 
+def keyvault_secret_expiry(view: ResourceView, ctx: RuleContext) -> Iterator[Violation]:
+    if view.get("properties.attributes.expires") is None:  # UNKNOWN (preview) is not None: not reported
+        yield _violation(SECRET_EXPIRY, view,
+                         f"Key Vault secret '{view.label}' has no expiry date (properties.attributes.expires); "
+                         "set secrets.rotatedAt (aisvc rotate writes it) so it expires secrets.expiresAfterDays "
+                         "later.")
+
+
 def _opens_public_network(view: ResourceView) -> bool | None:
     access = view.get("properties.publicNetworkAccess")
     acls = view.get("properties.networkAcls")
@@ -151,7 +160,7 @@ RESOURCE_RULES: dict[str, tuple[Rule, ...]] = {
     VAULT: (keyvault_rbac_authorization, keyvault_soft_delete, keyvault_purge_protection,
             public_network_without_acls),
     ACCOUNT: (cognitiveservices_custom_subdomain, public_network_without_acls),
-    SECRET: (keyvault_secret_value_secret,),
+    SECRET: (keyvault_secret_value_secret, keyvault_secret_expiry),
     ROLE_ASSIGNMENT: (role_assignment_least_privilege, role_assignment_narrow_scope),
 }
 

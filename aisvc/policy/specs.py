@@ -14,6 +14,8 @@ VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROOT_STACK = "pulumi:pulumi:Stack"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,15 @@ class PolicySpec:
 
 PURGE_PROTECTION = "keyvault-purge-protection"
 PURGE_PROTECTION_NONPROD = "keyvault-purge-protection-nonprod"
+# The production shape (issue 11): rules in aisvc.policy.production_rules.
+PRIVATE_NETWORK = "private-network"
+PRIVATE_NETWORK_NONPROD = "private-network-nonprod"
+DIAGNOSTIC_SETTINGS = "diagnostic-settings"
+DIAGNOSTIC_SETTINGS_NONPROD = "diagnostic-settings-nonprod"
+SECRET_EXPIRY = "keyvault-secret-expiry"
+# Policies judged by whether the stack is production: each may carry `prodStacks` and `stack` config.
+PROD_JUDGED: tuple[str, ...] = (PURGE_PROTECTION, PURGE_PROTECTION_NONPROD, PRIVATE_NETWORK, PRIVATE_NETWORK_NONPROD,
+                                DIAGNOSTIC_SETTINGS, DIAGNOSTIC_SETTINGS_NONPROD)
 
 SPECS: tuple[PolicySpec, ...] = (
     PolicySpec("keyvault-rbac-authorization", MANDATORY, "resource",
@@ -48,6 +59,16 @@ SPECS: tuple[PolicySpec, ...] = (
                "Role assignments are scoped to the vault or account, not a subscription or resource group."),
     PolicySpec("no-key-in-stack-outputs", MANDATORY, "stack",
                "No key or other secret is exported as a stack output."),
+    PolicySpec(PRIVATE_NETWORK, MANDATORY, "stack",
+               "Accounts and vaults of production stacks use private endpoints or deny-by-default network ACLs."),
+    PolicySpec(PRIVATE_NETWORK_NONPROD, ADVISORY, "stack",
+               "Accounts and vaults of non-production stacks should use private endpoints or deny-by-default ACLs."),
+    PolicySpec(DIAGNOSTIC_SETTINGS, MANDATORY, "stack",
+               "Accounts and vaults of production stacks have a diagnostic setting (logs to Log Analytics)."),
+    PolicySpec(DIAGNOSTIC_SETTINGS_NONPROD, ADVISORY, "stack",
+               "Accounts and vaults of non-production stacks should have a diagnostic setting."),
+    PolicySpec(SECRET_EXPIRY, ADVISORY, "resource",
+               "Key Vault secrets carry an expiry date (properties.attributes.expires)."),
 )
 SPEC_BY_NAME: dict[str, PolicySpec] = {spec.name: spec for spec in SPECS}
 
@@ -94,13 +115,13 @@ class RuleContext:
 
     @property
     def stack_name(self) -> str:
-        configured = self.setting("stack", None, PURGE_PROTECTION, PURGE_PROTECTION_NONPROD)
+        configured = self.setting("stack", None, *PROD_JUDGED)
         # Fully qualified names (org/project/stack) count by their last part.
         return str(configured or self.stack).rsplit("/", 1)[-1]
 
     @property
     def is_prod(self) -> bool:
-        prod = self.setting("prodStacks", DEFAULT_PROD_STACKS, PURGE_PROTECTION, PURGE_PROTECTION_NONPROD)
+        prod = self.setting("prodStacks", DEFAULT_PROD_STACKS, *PROD_JUDGED)
         return self.stack_name.lower() in {str(name).lower() for name in prod}
 
     @property

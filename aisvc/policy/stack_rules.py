@@ -1,4 +1,4 @@
-"""The stack rule: no key, or anything shaped or named like one, among the stack outputs."""
+"""The stack rules: no key, or anything shaped or named like one, among the stack outputs; the production shape."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from aisvc.contract import SECRET_PLACEHOLDER
+from aisvc.policy.production_rules import check_production
 from aisvc.policy.specs import (
     CONTRACT_OUTPUTS,
     ROOT_STACK,
@@ -87,6 +88,8 @@ def no_key_in_stack_outputs(resources: Iterable[ResourceView], outputs: Mapping[
 
 
 def check_stack(resources: Iterable[ResourceView], outputs: Mapping[str, Any], ctx: RuleContext) -> list[Violation]:
-    return no_key_in_stack_outputs(resources, outputs, ctx)
+    """The stack-scope rules: no key among the outputs, then the production shape."""
+    views = list(resources)
+    return no_key_in_stack_outputs(views, outputs, ctx) + check_production(views, ctx)
 
 

@@ -21,7 +21,7 @@ from pulumi_policy import policy as policy_sdk
 
 import aisvc.policy as rules
 import policy.__main__ as pack
-from tests.support.policy_factories import KEY1, VAULT_ID, role_id
+from tests.support.policy_factories import ACCOUNT_ID, EXPIRES, KEY1, VAULT_ID, WORKSPACE_ID, role_id
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -45,7 +45,9 @@ def servicer(config: dict[str, dict[str, Any]] | None = None) -> Any:
         pack.PACK_NAME, "0.1.0", pack.build_policies(), pulumi_policy.EnforcementLevel.ADVISORY)
     request = proto.ConfigureAnalyzerRequest()
     for name, properties in (config or {}).items():
-        request.policyConfig[name].CopyFrom(proto.PolicyConfig(properties=struct(properties)))
+        # The CLI sends each configured policy's level too: its own unless the config file overrides it.
+        level = proto.MANDATORY if rules.SPEC_BY_NAME[name].level == rules.MANDATORY else proto.ADVISORY
+        request.policyConfig[name].CopyFrom(proto.PolicyConfig(enforcementLevel=level, properties=struct(properties)))
     analyzer.Configure(request, None)
     return analyzer
 
@@ -60,12 +62,13 @@ def analyze(type_: str, name: str, properties: dict[str, Any], *, secret_outputs
     return list(servicer(config).Analyze(request, None).diagnostics)
 
 
-def analyze_stack(resources: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
+def analyze_stack(resources: list[tuple[str, str, dict[str, Any]]],
+                  config: dict[str, dict[str, Any]] | None = None) -> list[Any]:
     request = proto.AnalyzeStackRequest(resources=[
         proto.AnalyzerResource(type=type_, urn=urn, name=urn.rsplit("::", 1)[-1], properties=struct(props))
         for type_, urn, props in resources
     ])
-    return list(servicer().AnalyzeStack(request, None).diagnostics)
+    return list(servicer(config).AnalyzeStack(request, None).diagnostics)
 
 
 def names_and_levels(diagnostics: list[Any]) -> list[tuple[str, int]]:
@@ -124,6 +127,11 @@ def test_analyzer_info_lists_every_policy_with_level_and_config_schema() -> None
     schema = {p.name: p.configSchema for p in info.policies}
     assert "prodStacks" in schema["keyvault-purge-protection"].properties
     assert "allowedRoleDefinitionIds" in schema["role-assignment-least-privilege"].properties
+    for name in ("private-network", "private-network-nonprod", "diagnostic-settings", "diagnostic-settings-nonprod"):
+        assert {"prodStacks", "stack"} <= set(schema[name].properties), name
+    assert levels["private-network"] == levels["diagnostic-settings"] == proto.MANDATORY
+    assert levels["private-network-nonprod"] == levels["diagnostic-settings-nonprod"] == proto.ADVISORY
+    assert levels["keyvault-secret-expiry"] == proto.ADVISORY
 
 
 def test_vault_violations_reach_the_engine_with_their_levels() -> None:
@@ -151,7 +159,7 @@ def test_unknown_values_during_preview_neither_fail_nor_report() -> None:
 
 
 def test_secret_value_is_judged_by_additional_secret_outputs_and_never_echoed() -> None:
-    props = {"vaultName": "kv", "properties": {"value": secret(KEY1)}}
+    props = {"vaultName": "kv", "properties": {"value": secret(KEY1), "attributes": {"expires": EXPIRES}}}
     assert analyze(rules.SECRET, "key1", props, secret_outputs=("properties",)) == []
     diagnostics = analyze(rules.SECRET, "key1", props)
     assert names_and_levels(diagnostics) == [("keyvault-secret-value-secret", proto.MANDATORY)]
@@ -182,3 +190,67 @@ def test_contract_outputs_and_unknown_preview_outputs_pass_stack_policy() -> Non
     outputs = {"endpoint": UNKNOWN_STRING, "keySecretName": "ai-services-key", "activeKey": "key1",
                "keySecretNames": {"key1": "ai-services-key1", "key2": "ai-services-key2"}}
     assert analyze_stack([(rules.ROOT_STACK, ROOT_URN, outputs)]) == []
+
+
+# --- the production shape (issue 11): stack policies over every resource's outputs ----------
+
+def urn_of(type_: str, name: str) -> str:
+    return f"urn:pulumi:prod::ai-services::{type_}::{name}"
+
+
+def account_outputs(resource_id: str = ACCOUNT_ID, **properties: Any) -> tuple[str, str, dict[str, Any]]:
+    """The account as a stack policy sees it: its outputs, `id` included, no input names."""
+    props = {"id": resource_id, "name": resource_id.rsplit("/", 1)[-1], "kind": "AIServices",
+             "properties": {"customSubDomainName": "aisvc-prod-1a2b", "publicNetworkAccess": "Disabled",
+                            **properties}}
+    return rules.ACCOUNT, urn_of(rules.ACCOUNT, "account"), props
+
+
+def endpoint_outputs(target: str) -> tuple[str, str, dict[str, Any]]:
+    connection = {"name": "pe", "privateLinkServiceId": target, "groupIds": ["account"]}
+    return rules.PRIVATE_ENDPOINT, urn_of(rules.PRIVATE_ENDPOINT, "pe"), {"privateLinkServiceConnections": [connection]}
+
+
+def setting_outputs(setting_id: str) -> tuple[str, str, dict[str, Any]]:
+    # azure-native returns the setting's id, not its resourceUri input.
+    return rules.DIAGNOSTIC_SETTING, urn_of(rules.DIAGNOSTIC_SETTING, "diag"), {
+        "id": setting_id, "name": "to-log-analytics", "workspaceId": WORKSPACE_ID}
+
+
+def test_closed_account_without_endpoint_or_setting_fails_the_prod_stack() -> None:
+    diagnostics = analyze_stack([account_outputs()])
+    assert names_and_levels(diagnostics) == [("private-network", proto.MANDATORY),
+                                             ("diagnostic-settings", proto.MANDATORY)]
+    assert all(d.urn == urn_of(rules.ACCOUNT, "account") for d in diagnostics)
+
+
+def test_account_with_its_endpoint_and_setting_passes() -> None:
+    setting_id = f"{ACCOUNT_ID}/providers/Microsoft.Insights/diagnosticSettings/to-log-analytics"
+    assert analyze_stack([account_outputs(), endpoint_outputs(ACCOUNT_ID), setting_outputs(setting_id)]) == []
+
+
+def test_new_stack_policies_report_nothing_on_preview_unknowns() -> None:
+    # A new account at preview: its id, the endpoint's target and the setting's id are all unknown.
+    account = account_outputs(UNKNOWN_STRING)
+    assert analyze_stack([account, endpoint_outputs(UNKNOWN_STRING), setting_outputs(UNKNOWN_STRING)]) == []
+    open_unknown = account_outputs(publicNetworkAccess=UNKNOWN_STRING, networkAcls=UNKNOWN_STRING)
+    assert names_and_levels(analyze_stack([open_unknown])) == [("diagnostic-settings", proto.MANDATORY)]
+
+
+def test_new_pairs_read_stack_and_prod_stacks_from_their_own_config() -> None:
+    config = {"private-network-nonprod": {"stack": "dev"}, "diagnostic-settings-nonprod": {"stack": "dev"},
+              "private-network": {"stack": "dev"}, "diagnostic-settings": {"stack": "dev"}}
+    assert names_and_levels(analyze_stack([account_outputs()], config)) == [
+        ("private-network-nonprod", proto.ADVISORY), ("diagnostic-settings-nonprod", proto.ADVISORY)]
+    live = {name: {"stack": "live", "prodStacks": ["live"]} for name in config}
+    assert names_and_levels(analyze_stack([account_outputs()], live)) == [
+        ("private-network", proto.MANDATORY), ("diagnostic-settings", proto.MANDATORY)]
+
+
+def test_secret_without_expiry_is_an_advisory_resource_finding() -> None:
+    props = {"vaultName": "kv", "properties": {"value": secret(KEY1)}}
+    diagnostics = analyze(rules.SECRET, "key1", props, secret_outputs=("properties",))
+    assert names_and_levels(diagnostics) == [("keyvault-secret-expiry", proto.ADVISORY)]
+    assert KEY1 not in diagnostics[0].message
+    unknown = {"vaultName": "kv", "properties": {"value": secret(KEY1), "attributes": {"expires": UNKNOWN_STRING}}}
+    assert analyze(rules.SECRET, "key1", unknown, secret_outputs=("properties",)) == []

@@ -17,6 +17,7 @@ from tests.support.policy_factories import (
     assignment,
     compliant_resources,
     outputs,
+    production_shape,
     secret,
     stack_root,
     vault,
@@ -35,6 +36,11 @@ def only(violations: list[rules.Violation]) -> rules.Violation:
 def run(*resources: rules.ResourceView, stack: str = "dev", outs: dict | None = None,
         config: dict | None = None) -> list[rules.Violation]:
     return rules.evaluate(list(resources), outs if outs is not None else {}, stack, config=config)
+
+
+def judge(*resources: rules.ResourceView, stack: str = "dev", config: dict | None = None) -> list[rules.Violation]:
+    """run() with the production shape around: the account's private endpoint, both diagnostic settings."""
+    return run(*resources, *production_shape(), stack=stack, config=config)
 
 
 def test_compliant_stack_has_no_violation_in_prod_or_dev() -> None:
@@ -64,17 +70,17 @@ def test_every_resource_rule_belongs_to_a_policy_and_other_types_are_not_judged(
 
 @pytest.mark.parametrize("rbac", [False, DROP])
 def test_vault_without_rbac_authorization_is_mandatory(rbac: object) -> None:
-    violation = only(run(vault(enableRbacAuthorization=rbac)))
+    violation = only(judge(vault(enableRbacAuthorization=rbac)))
     assert (violation.policy, violation.level) == ("keyvault-rbac-authorization", rules.MANDATORY)
     assert violation.urn.endswith("::kv") and "'kv'" in violation.message
 
 
 def test_vault_with_soft_delete_off_or_retention_out_of_range() -> None:
-    assert policies(run(vault(enableSoftDelete=False))) == ["keyvault-soft-delete"]
+    assert policies(judge(vault(enableSoftDelete=False))) == ["keyvault-soft-delete"]
     for days in (3, 91, "90"):
-        assert policies(run(vault(softDeleteRetentionInDays=days))) == ["keyvault-soft-delete"], days
+        assert policies(judge(vault(softDeleteRetentionInDays=days))) == ["keyvault-soft-delete"], days
     # Absent means Azure's default (on, 90 days).
-    assert run(vault(enableSoftDelete=DROP, softDeleteRetentionInDays=DROP)) == []
+    assert judge(vault(enableSoftDelete=DROP, softDeleteRetentionInDays=DROP)) == []
 
 
 @pytest.mark.parametrize("stack,policy,level", [
@@ -85,23 +91,23 @@ def test_vault_with_soft_delete_off_or_retention_out_of_range() -> None:
     ("prod-eu-test", "keyvault-purge-protection-nonprod", rules.ADVISORY),
 ])
 def test_purge_protection_is_mandatory_only_for_prod_stacks(stack: str, policy: str, level: str) -> None:
-    violation = only(run(vault(enablePurgeProtection=False), stack=stack))
+    violation = only(judge(vault(enablePurgeProtection=False), stack=stack))
     assert (violation.policy, violation.level) == (policy, level)
 
 
 def test_prod_stacks_and_stack_name_come_from_policy_config() -> None:
     live = {"keyvault-purge-protection": {"prodStacks": ["live"]}}
-    assert only(run(vault(enablePurgeProtection=DROP), stack="live", config=live)).level == rules.MANDATORY
-    assert only(run(vault(enablePurgeProtection=DROP), stack="prod", config=live)).level == rules.ADVISORY
+    assert only(judge(vault(enablePurgeProtection=DROP), stack="live", config=live)).level == rules.MANDATORY
+    assert only(judge(vault(enablePurgeProtection=DROP), stack="prod", config=live)).level == rules.ADVISORY
     renamed = {"keyvault-purge-protection-nonprod": {"stack": "prod"}}
-    assert only(run(vault(enablePurgeProtection=False), stack="ci-123", config=renamed)).level == rules.MANDATORY
+    assert only(judge(vault(enablePurgeProtection=False), stack="ci-123", config=renamed)).level == rules.MANDATORY
 
 
 def test_unknown_values_are_never_reported() -> None:
     unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's wire sentinel
-    assert run(vault(enableRbacAuthorization=rules.UNKNOWN, enablePurgeProtection=unknown_string,
+    assert judge(vault(enableRbacAuthorization=rules.UNKNOWN, enablePurgeProtection=unknown_string,
                      networkAcls=rules.UNKNOWN), stack="prod") == []
-    assert run(account(customSubDomainName=rules.UNKNOWN)) == []
+    assert judge(account(customSubDomainName=rules.UNKNOWN)) == []
     assert run(assignment().__class__(rules.ROLE_ASSIGNMENT, "urn:x", {"roleDefinitionId": rules.UNKNOWN,
                                                                        "scope": rules.UNKNOWN})) == []
 
@@ -110,24 +116,29 @@ def test_unknown_values_are_never_reported() -> None:
 
 @pytest.mark.parametrize("subdomain", [DROP, "", None, "-bad", "bad-", "a" * 64, "has_underscore", "a"])
 def test_account_needs_a_valid_custom_subdomain(subdomain: object) -> None:
-    violation = only(run(account(customSubDomainName=subdomain)))
+    violation = only(judge(account(customSubDomainName=subdomain)))
     assert (violation.policy, violation.level) == ("cognitiveservices-custom-subdomain", rules.MANDATORY)
 
 
 @pytest.mark.parametrize("subdomain", ["ab", "aisvc-dev-1a2b3c", "A1", "a" * 63])
 def test_valid_subdomains_pass(subdomain: str) -> None:
-    assert run(account(customSubDomainName=subdomain)) == []
+    assert judge(account(customSubDomainName=subdomain)) == []
 
 
 def test_public_network_without_acls_is_advisory_for_accounts_and_vaults() -> None:
+    # An open account or vault also breaks private-network(-nonprod), listed after the resource rule.
     open_account = account(publicNetworkAccess="Enabled")
-    violation = only(run(open_account))
+    found = judge(open_account)
+    assert policies(found) == ["public-network-without-acls", "private-network-nonprod"]
+    violation = found[0]
     assert (violation.policy, violation.level) == ("public-network-without-acls", rules.ADVISORY)
-    assert only(run(account(publicNetworkAccess=DROP, networkAcls={"defaultAction": "Allow"}))).level == rules.ADVISORY
-    assert only(run(vault(networkAcls=DROP))).policy == "public-network-without-acls"
-    # Restricted by ACLs, or closed: fine.
-    assert run(account(publicNetworkAccess="Enabled", networkAcls={"defaultAction": "Deny", "ipRules": []})) == []
-    assert run(vault(publicNetworkAccess="Disabled", networkAcls=DROP)) == []
+    found = judge(account(publicNetworkAccess=DROP, networkAcls={"defaultAction": "Allow"}))
+    assert [(v.policy, v.level) for v in found] == [("public-network-without-acls", rules.ADVISORY),
+                                                    ("private-network-nonprod", rules.ADVISORY)]
+    assert policies(judge(vault(networkAcls=DROP))) == ["public-network-without-acls", "private-network-nonprod"]
+    # Restricted by ACLs, or closed: fine (a closed vault without a private endpoint is unreachable: see below).
+    assert judge(account(publicNetworkAccess="Enabled", networkAcls={"defaultAction": "Deny", "ipRules": []})) == []
+    assert policies(judge(vault(publicNetworkAccess="Disabled", networkAcls=DROP))) == ["private-network-nonprod"]
 
 
 # --- Key Vault secrets ------------------------------------------------------
@@ -247,9 +258,13 @@ def test_preview_document_is_evaluated_with_secret_placeholders() -> None:
                 "changeSummary": {"create": 3}}
     found = rules.evaluate_preview(document, "prod")
     assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in found] == [
+        ("keyvault-secret-expiry", "key1"),  # the production shape: no attributes.expires,
         ("keyvault-secret-value-secret", "key2"),
+        ("keyvault-secret-expiry", "key2"),
         ("keyvault-purge-protection", "kv"),
         ("no-key-in-stack-outputs", ""),
+        ("private-network", "kv"),  # a closed vault and no private endpoint,
+        ("diagnostic-settings", "kv"),  # no diagnostic setting
     ]
     assert rules.has_mandatory(found)
     assert not rules.has_mandatory([v for v in found if v.level == rules.ADVISORY])

@@ -12,6 +12,7 @@ VAULT_ID = f"{RG}/providers/Microsoft.KeyVault/vaults/kv-aisvc-dev"
 ACCOUNT_ID = f"{RG}/providers/Microsoft.CognitiveServices/accounts/aisvc-dev"
 KEY1 = "0123456789abcdef0123456789abcdef"
 KEY2 = "fedcba9876543210fedcba9876543210"
+EXPIRES = 1776211200  # 2026-04-15T00:00:00Z: secrets.rotatedAt 2026-01-15 + 90 days
 
 
 def urn(type_: str, name: str, stack: str = "dev") -> str:
@@ -31,7 +32,9 @@ def vault(**properties: Any) -> rules.ResourceView:
     }
     props.update(properties)
     props = {key: value for key, value in props.items() if value is not _DROP}
-    return rules.ResourceView(rules.VAULT, urn(rules.VAULT, "kv"), {"properties": props}, name="kv")
+    return rules.ResourceView(rules.VAULT, urn(rules.VAULT, "kv"),
+                              {"vaultName": "kv-aisvc-dev", "resourceGroupName": "rg-aisvc-dev", "properties": props},
+                              name="kv")
 
 
 def account(**properties: Any) -> rules.ResourceView:
@@ -41,13 +44,17 @@ def account(**properties: Any) -> rules.ResourceView:
     props.update(properties)
     props = {key: value for key, value in props.items() if value is not _DROP}
     return rules.ResourceView(rules.ACCOUNT, urn(rules.ACCOUNT, "account"),
-                              {"kind": "AIServices", "properties": props, "identity": {"type": "SystemAssigned"}},
+                              {"accountName": "aisvc-dev", "resourceGroupName": "rg-aisvc-dev", "kind": "AIServices",
+                               "properties": props, "identity": {"type": "SystemAssigned"}},
                               name="account")
 
 
 def secret(name: str = "key1", value: Any = KEY1, *, secret_paths: frozenset[str] | None = frozenset({"properties.value"}),
-           additional: tuple[str, ...] | None = ("properties",)) -> rules.ResourceView:
-    props = {"vaultName": "kv-aisvc-dev", "secretName": f"ai-services-{name}", "properties": {"value": value},
+           additional: tuple[str, ...] | None = ("properties",), expires: Any = EXPIRES) -> rules.ResourceView:
+    properties: dict[str, Any] = {"value": value}
+    if expires is not _DROP:
+        properties["attributes"] = {"expires": expires}
+    props = {"vaultName": "kv-aisvc-dev", "secretName": f"ai-services-{name}", "properties": properties,
              "tags": {"CredentialId": "key1"}}
     return rules.ResourceView(rules.SECRET, urn(rules.SECRET, name), props, name=name,
                               secret_paths=secret_paths, additional_secret_outputs=additional)
@@ -60,6 +67,32 @@ def assignment(guid: str = rules.KEY_VAULT_SECRETS_USER, scope: str = VAULT_ID,
     return rules.ResourceView(rules.ROLE_ASSIGNMENT, urn(rules.ROLE_ASSIGNMENT, name), props, name=name)
 
 
+def private_endpoint(target_id: Any = ACCOUNT_ID, name: str = "pe-account") -> rules.ResourceView:
+    """An azure-native private endpoint serving ``target_id`` (UNKNOWN during preview)."""
+    group = "vault" if isinstance(target_id, str) and "/vaults/" in target_id else "account"
+    props = {"resourceGroupName": "rg-aisvc-dev", "subnet": {"id": f"{RG}/providers/Microsoft.Network/virtualNetworks"
+                                                                     "/vnet/subnets/snet-pe"},
+             "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": target_id, "groupIds": [group]}]}
+    return rules.ResourceView(rules.PRIVATE_ENDPOINT, urn(rules.PRIVATE_ENDPOINT, name), props, name=name)
+
+
+WORKSPACE_ID = f"{SUB}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ai-services"
+
+
+def diagnostic_setting(target_id: Any = ACCOUNT_ID, name: str = "diag-account") -> rules.ResourceView:
+    """An azure-native diagnostic setting of ``target_id`` (its resourceUri) sending everything to Log Analytics."""
+    props = {"name": "to-log-analytics", "resourceUri": target_id, "workspaceId": WORKSPACE_ID,
+             "logs": [{"categoryGroup": "allLogs", "enabled": True}],
+             "metrics": [{"category": "AllMetrics", "enabled": True}]}
+    return rules.ResourceView(rules.DIAGNOSTIC_SETTING, urn(rules.DIAGNOSTIC_SETTING, name), props, name=name)
+
+
+def production_shape() -> list[rules.ResourceView]:
+    """What the production shape adds around account() and vault(): the account's endpoint, both settings."""
+    return [private_endpoint(ACCOUNT_ID), diagnostic_setting(ACCOUNT_ID),
+            diagnostic_setting(VAULT_ID, "diag-vault")]
+
+
 def stack_root() -> rules.ResourceView:
     return rules.ResourceView(rules.ROOT_STACK, "urn:pulumi:dev::ai-services::pulumi:pulumi:Stack::ai-services-dev", {})
 
@@ -67,7 +100,7 @@ def stack_root() -> rules.ResourceView:
 def compliant_resources() -> list[rules.ResourceView]:
     return [stack_root(), vault(), account(), secret("key1", KEY1), secret("key2", KEY2), secret("current", KEY1),
             assignment(), assignment(rules.COGNITIVE_SERVICES_USER, ACCOUNT_ID, "user"),
-            assignment(rules.COGNITIVE_SERVICES_OPENAI_USER, ACCOUNT_ID, "openai-user")]
+            assignment(rules.COGNITIVE_SERVICES_OPENAI_USER, ACCOUNT_ID, "openai-user"), *production_shape()]
 
 
 CONTRACT_OUTPUTS: dict[str, Any] = {
