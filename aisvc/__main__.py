@@ -16,7 +16,11 @@ def _missing_dependency(error: ModuleNotFoundError) -> str:
             "(or `source .venv/bin/activate`, then `aisvc ARGS...`)\n")
 
 
-def _run() -> None:
+def run() -> None:
+    """The `aisvc` command: the console script and `python -m aisvc` both start here."""
+    from aisvc.services.startup import pause_gc
+
+    pause_gc()
     try:
         from aisvc.cli import main
     except ModuleNotFoundError as error:
@@ -28,4 +32,4 @@ def _run() -> None:
 
 
 if __name__ == "__main__":
-    _run()
+    run()

@@ -27,6 +27,7 @@ from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
 from aisvc.errors import OperationFailed
 from aisvc.services.console import Output
 from aisvc.services.interrupts import Interrupted
+from aisvc.services.startup import resume_gc
 
 
 @click.command("check")
@@ -51,6 +52,7 @@ def check_command(stack: str | None, outputs_file: str | None, auth: AuthChoice,
                   key_grace: float, no_verify_challenge_resource: bool, project_dir: Path | None, json_mode: bool,
                   plain: bool | None) -> None:
     """Prove the deployment works: key from Key Vault and/or an Entra ID token against the endpoint."""
+    resume_gc()  # loaded; what follows may wait for minutes
     on_interrupt(lambda signal: f"check interrupted by {signal.signal_name}: nothing was changed "
                                       "(the check only reads)")
     output = Output(json_mode=json_mode, plain=plain)

@@ -10,6 +10,7 @@ from aisvc.cli.options import debug_option, json_option, plain_option, project_d
 from aisvc.errors import OperationFailed
 from aisvc.preflight import DEFAULT_TIMEOUT, load_target, print_report, run_preflight
 from aisvc.services.console import Output
+from aisvc.services.startup import resume_gc
 
 
 @click.command("preflight")
@@ -23,6 +24,7 @@ from aisvc.services.console import Output
 def preflight_command(stack: str, timeout: float, project_dir: Path | None, json_mode: bool,
                       plain: bool | None) -> None:
     """Find, in seconds and read-only, what would make `pulumi up` fail minutes in."""
+    resume_gc()  # loaded; what follows may wait for minutes
     on_interrupt(lambda signal: f"preflight interrupted by {signal.signal_name}: nothing was changed "
                                 "(preflight only reads)", lambda: {"stack": stack, "checks": []})
     output = Output(json_mode=json_mode, plain=plain)

@@ -21,6 +21,7 @@ from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError, InputError, OperationFailed
 from aisvc.rotate import Rotation, RotationParts, RotationResult
 from aisvc.services.interrupts import Interrupted
+from aisvc.services.startup import resume_gc
 
 
 def _interactive() -> bool:
@@ -56,6 +57,7 @@ def _confirm(question: str) -> bool:
 @debug_option
 def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
     """Rotate the account keys with zero downtime (two-key pattern)."""
+    resume_gc()  # loaded; what follows may wait for minutes
     from aisvc.services.console import Output
 
     on_interrupt(lambda signal: f"rotation interrupted by {signal.signal_name} before its first step: "
