@@ -144,14 +144,15 @@ ROLE_SLUGS: Final = {
 _ROLE_NAMESPACE: Final = uuid.NAMESPACE_URL
 
 
-GrantScope = Literal["vault", "account"]
+# Where a grant goes: the vault, one secret in it (the stack's app-facing secret), or the account.
+GrantScope = Literal["vault", "secret", "account"]
 # A principal to grant roles to: (object id, principal type).
 Principal = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class RoleGrant:
-    """One role for one principal on the vault or the account, and the config key that asks for it."""
+    """One role for one principal on the vault (or its app-facing secret) or the account, and the config key asking."""
 
     scope: GrantScope
     role: str  # role definition GUID
@@ -167,21 +168,35 @@ def account_roles(kind: str) -> tuple[str, ...]:
     return (COGNITIVE_SERVICES_USER,)
 
 
+def vault_grant_scope(shared_vault: bool, keys_exported: bool) -> GrantScope | None:
+    """Where Key Vault Secrets User goes: the whole vault when the stack owns it.
+
+    On a shared vault (keyVault.existingId) only the stack's app-facing secret, the one secret readers,
+    the check and rotate read: stacks sharing the vault then never hold the same assignment (no 409
+    RoleAssignmentExists, no destroy taking another stack's access) and read no other stack's keys.
+    A shared vault without exported keys holds nothing of the stack: no grant there (None).
+    """
+    if not shared_vault:
+        return "vault"
+    return "secret" if keys_exported else None
+
+
 def role_grants(kind: str, secret_readers: Iterable[Principal] = (), service_users: Iterable[Principal] = (),
-                deployer: Principal | None = None) -> list[RoleGrant]:
+                deployer: Principal | None = None, vault_scope: GrantScope | None = "vault") -> list[RoleGrant]:
     """Every grant the stack makes, de-duplicated, in a stable order.
 
-    Secret readers get Key Vault Secrets User on the vault, service users the account
-    roles, and the deployer both (so the post-deploy check can run). The program's
-    components and `aisvc preflight` both decide by this one rule.
+    Secret readers get Key Vault Secrets User at ``vault_scope`` (see vault_grant_scope), service
+    users the account roles, and the deployer both (so the post-deploy check can run). The
+    program's components and `aisvc preflight` both decide by this one rule.
     """
-    wanted = [RoleGrant("vault", KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "secretReaders")
-              for pid, ptype in secret_readers]
+    wanted = [RoleGrant(vault_scope, KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "secretReaders")
+              for pid, ptype in secret_readers] if vault_scope else []
     wanted += [RoleGrant("account", role, pid.lower(), ptype, "serviceUsers")
                for pid, ptype in service_users for role in account_roles(kind)]
     if deployer is not None:
         pid, ptype = deployer
-        wanted.append(RoleGrant("vault", KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "grantDeployer"))
+        if vault_scope:
+            wanted.append(RoleGrant(vault_scope, KEY_VAULT_SECRETS_USER, pid.lower(), ptype, "grantDeployer"))
         wanted += [RoleGrant("account", role, pid.lower(), ptype, "grantDeployer") for role in account_roles(kind)]
     unique: dict[tuple[str, str, str], RoleGrant] = {}
     for grant in wanted:
@@ -210,6 +225,11 @@ def account_id(subscription_id: str, group: str, account: str) -> str:
 
 def vault_id(subscription_id: str, group: str, vault: str) -> str:
     return f"{resource_group_id(subscription_id, group)}/providers/Microsoft.KeyVault/vaults/{vault}"
+
+
+def secret_scope(vault_resource_id: str, secret_name: str) -> str:
+    """The ARM id of one vault secret: the scope of a secret-level role assignment (Key Vault RBAC)."""
+    return f"{vault_resource_id}/secrets/{secret_name}"
 
 
 # --- patterns ------------------------------------------------------------------------------

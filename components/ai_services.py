@@ -17,7 +17,15 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
-from aisvc.contract import ACCOUNT_PE_GROUP, DEFAULT_SECRET_NAMES, VAULT_DNS_ZONE, VAULT_PE_GROUP, account_dns_zones
+from aisvc.contract import (
+    ACCOUNT_PE_GROUP,
+    DEFAULT_SECRET_NAMES,
+    VAULT_DNS_ZONE,
+    VAULT_PE_GROUP,
+    account_dns_zones,
+    secret_scope,
+    vault_grant_scope,
+)
 from components.account import AiServicesAccount, AiServicesAccountArgs
 from components.diagnostics import Diagnostics, DiagnosticsArgs
 from components.inputs import (
@@ -162,13 +170,7 @@ class AiServices(pulumi.ComponentResource):
                 vault_name=vault.name, vault_resource_group_name=vault.resource_group_name,
                 secrets=secrets, tags=args.get("tags") or {}, account_id=account.id,
             ), self._child_options())
-        grants = grants_for(args.get("kind", DEFAULT_KIND), args.get("secret_readers") or [],
-                            args.get("service_users") or [], args.get("deployer"))
-        self.role_assignments: RoleAssignments | None = None
-        if grants:
-            self.role_assignments = RoleAssignments(name, RoleAssignmentsArgs(
-                subscription_id=args["subscription_id"], grants=grants, vault_id=vault.id, account_id=account.id,
-            ), self._child_options())
+        self.role_assignments = self._role_assignments(name, args, account, vault)
 
         self.private_endpoints = self._private_endpoints(name, args, account, vault)
         self.diagnostics: Diagnostics | None = None
@@ -222,6 +224,22 @@ class AiServices(pulumi.ComponentResource):
             "networkAclIpRules": self.network_acl_ip_rules,
         }
         return {key: value for key, value in outputs.items() if value is not None}
+
+    def _role_assignments(self, name: str, args: AiServicesArgs, account: AiServicesAccount,
+                          vault: KeyVault) -> RoleAssignments | None:
+        """The grants; on a shared vault at the app-facing secret, each waiting for that secret."""
+        shared = "existing_id" in args["key_vault"]
+        grants = grants_for(args.get("kind", DEFAULT_KIND), args.get("secret_readers") or [],
+                            args.get("service_users") or [], args.get("deployer"),
+                            vault_grant_scope(shared, keys_exported=self.key_export is not None))
+        if not grants:
+            return None
+        assignments = RoleAssignmentsArgs(subscription_id=args["subscription_id"], grants=grants, vault_id=vault.id,
+                                          account_id=account.id)
+        if self.key_export is not None and shared:
+            assignments["secret_id"] = pulumi.Output.all(vault.id, self.key_export.current.name).apply(
+                lambda parts: secret_scope(parts[0], parts[1]))
+        return RoleAssignments(name, assignments, self._child_options())
 
     def _private_endpoints(self, name: str, args: AiServicesArgs, account: AiServicesAccount,
                            vault: KeyVault) -> list[PrivateEndpoint]:

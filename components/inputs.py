@@ -75,6 +75,7 @@ class GrantTarget(StrEnum):
     """Where a role is assigned."""
 
     VAULT = "vault"
+    SECRET = "secret"  # the app-facing secret in a shared vault
     ACCOUNT = "account"
 
 
@@ -145,10 +146,10 @@ class PrivateEndpointsArgs(TypedDict):
 
 
 class GrantArgs(TypedDict):
-    """One role for one principal on the vault or the account."""
+    """One role for one principal on the vault (or its app-facing secret) or the account."""
 
     target: GrantTarget
-    """vault or account."""
+    """vault, secret or account."""
     role: str
     """Role definition GUID."""
     principal_id: str

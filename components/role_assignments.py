@@ -1,6 +1,8 @@
 """Least-privilege role assignments on the vault and the account.
 
-- Key Vault Secrets User on the vault: secret readers (and the deployer).
+- Key Vault Secrets User on the vault: secret readers (and the deployer). On a
+  shared vault (keyVault.existingId) on the stack's app-facing secret only, so
+  stacks sharing the vault never make the same assignment (aisvc.contract.vault_grant_scope).
 - Cognitive Services User on the account: service users (and the deployer);
   for kind OpenAI also Cognitive Services OpenAI User.
 - The deployer gets both, so the post-deploy check can run.
@@ -8,26 +10,26 @@
 Assignment names are deterministic GUIDs of scope + role + principal (like
 Bicep's ``guid()``), so re-running ``pulumi up`` never replaces them and a second
 assignment of the same role to the same principal is impossible. The scope is the
-vault's or account's id Output, the input the assignment waits for anyway, so the
-name adds no dependency.
+vault's, secret's or account's id Output, the input the assignment waits for anyway,
+so the name adds no dependency.
 """
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization
 
-from aisvc.contract import ROLE_SLUGS, Principal, role_assignment_name, role_definition_id, role_grants
+from aisvc.contract import ROLE_SLUGS, GrantScope, Principal, role_assignment_name, role_definition_id, role_grants
 from components.inputs import GrantArgs, GrantTarget, Kind, PrincipalArgs, PrincipalType
 
 
 def grants_for(
     kind: Kind | str, secret_readers: Sequence[PrincipalArgs] = (), service_users: Sequence[PrincipalArgs] = (),
-    deployer: PrincipalArgs | None = None,
+    deployer: PrincipalArgs | None = None, vault_scope: GrantScope | None = "vault",
 ) -> list[GrantArgs]:
     """Every grant these principals need (aisvc.contract.role_grants), as component args."""
     grants = role_grants(str(kind), [_principal(p) for p in secret_readers], [_principal(p) for p in service_users],
-                         _principal(deployer) if deployer else None)
+                         _principal(deployer) if deployer else None, vault_scope)
     return [GrantArgs(target=GrantTarget(grant.scope), role=grant.role, principal_id=grant.principal_id,
                       principal_type=PrincipalType(grant.principal_type), reason=grant.reason) for grant in grants]
 
@@ -37,7 +39,7 @@ def _principal(principal: PrincipalArgs) -> Principal:
 
 
 class RoleAssignmentsArgs(TypedDict):
-    """The grants and the two scopes they apply to."""
+    """The grants and the scopes they apply to."""
 
     subscription_id: str
     """Subscription of the role definition ids."""
@@ -47,6 +49,8 @@ class RoleAssignmentsArgs(TypedDict):
     """The vault's resource id (vault grants wait for the vault only)."""
     account_id: pulumi.Input[str]
     """The account's resource id (account grants wait for the account only)."""
+    secret_id: NotRequired[pulumi.Input[str]]
+    """The app-facing secret's resource id, for secret grants: an Output of the secret, so they wait for it."""
 
 
 class RoleAssignments(pulumi.ComponentResource):
@@ -69,7 +73,7 @@ class RoleAssignments(pulumi.ComponentResource):
 
     def _assign(self, name: str, grant: GrantArgs, args: RoleAssignmentsArgs) -> authorization.RoleAssignment:
         target, role, principal = GrantTarget(grant["target"]), grant["role"], grant["principal_id"]
-        scope = pulumi.Output.from_input(args["vault_id"] if target == GrantTarget.VAULT else args["account_id"])
+        scope = pulumi.Output.from_input(_scope_id(target, args))
         return authorization.RoleAssignment(
             f"{name}-{target}-{ROLE_SLUGS[role]}-{principal}",
             role_assignment_name=scope.apply(lambda scope_id: role_assignment_name(scope_id, role, principal)),
@@ -80,3 +84,11 @@ class RoleAssignments(pulumi.ComponentResource):
             description=f"ai-services toolkit ({grant['reason']})",
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _scope_id(target: GrantTarget, args: RoleAssignmentsArgs) -> pulumi.Input[str]:
+    if target == GrantTarget.SECRET:
+        if "secret_id" not in args:
+            raise ValueError("RoleAssignments: secret grants need secret_id (the app-facing secret's resource id)")
+        return args["secret_id"]
+    return args["vault_id"] if target == GrantTarget.VAULT else args["account_id"]

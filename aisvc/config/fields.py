@@ -92,12 +92,14 @@ class About:
     default_doc: str | None = None  # README "default" cell, when the default value does not say it
     fallback: str | None = None  # another full config key read when this one is absent
     checks: tuple[Check, ...] = ()  # rules across keys, run on the parsed value
+    check_default: bool = False  # run the checks on the default too when the key is left out (raw: None)
 
 
 def about(key: str | None = None, value: ValueRule | None = None, *, doc: str = "{allowed}",
-          default_doc: str | None = None, fallback: str | None = None, checks: tuple[Check, ...] = ()) -> dict[str, About]:
+          default_doc: str | None = None, fallback: str | None = None, checks: tuple[Check, ...] = (),
+          check_default: bool = False) -> dict[str, About]:
     """Field metadata: ``field(default=..., metadata=about(...))``."""
-    return {"about": About(key, value, doc, default_doc, fallback, checks)}
+    return {"about": About(key, value, doc, default_doc, fallback, checks, check_default)}
 
 
 # --------------------------------------------------------------------------- the walk

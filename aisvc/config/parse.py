@@ -135,6 +135,8 @@ def _read_tree(tree: Tree, prefix: str, given: Mapping[str, Any], problems: Prob
             values[node.attr] = _dependent_default(node.about.value, node.default, values)
         else:
             values[node.attr] = node.default
+            if node.about.check_default:
+                _run_checks(node, key, node.default, None, problems, values)
 
 
 def _leaves(tree: Tree) -> Iterable[Declared]:
@@ -148,10 +150,15 @@ def _read_checked(key_of: Declared, key: str, raw: Any, problems: Problems, sibl
         return _dependent(rule, key, raw, problems, siblings)
     value = read_value(key_of.hint, rule, key, raw, problems)
     if value is not INVALID:
-        for check in key_of.about.checks:
-            for suffix, shown, allowed in check(value, _json(raw), siblings):
-                problems.add(key + suffix, shown, allowed)
+        _run_checks(key_of, key, value, _json(raw), problems, siblings)
     return value
+
+
+def _run_checks(key_of: Declared, key: str, value: Any, raw: Any, problems: Problems,
+                siblings: Mapping[str, Any]) -> None:
+    for check in key_of.about.checks:
+        for suffix, shown, allowed in check(value, raw, siblings):
+            problems.add(key + suffix, shown, allowed)
 
 
 def required_hint(key_of: Declared) -> str:

@@ -142,6 +142,24 @@ def _three_secret_names(value: Any, raw: Any, siblings: Mapping[str, Any]) -> It
         yield "", raw, "key1Name, key2Name and currentName must be three different names"
 
 
+def _own_names_on_shared_vault(value: Any, raw: Any, siblings: Mapping[str, Any]) -> Iterable[Finding]:
+    """On a shared vault (keyVault.existingId) another stack with the default names would overwrite the keys."""
+    vault = siblings.get("key_vault")
+    if not isinstance(vault, KeyVaultSettings) or not vault.existing_id or siblings.get("disable_local_auth") is not False:
+        return  # a vault of its own, or no key secrets at all
+    defaults = SecretNames()
+    left = [(label, name) for label, name, default in (
+        ("key1Name", value.key1_name, defaults.key1_name), ("key2Name", value.key2_name, defaults.key2_name),
+        ("currentName", value.current_name, defaults.current_name)) if name.lower() == default.lower()]
+    if left:
+        prefix = siblings.get("name_prefix")
+        prefix = prefix if isinstance(prefix, str) else "<namePrefix>"
+        yield "", [name for _, name in left], (
+            f"{', '.join(label for label, _ in left)} left at the default with keyVault.existingId: another stack on"
+            " the same vault would overwrite them; give this stack's secrets their own names, e.g. prefixed with the"
+            f" stack ({prefix}-key1, {prefix}-key2, {prefix}-key)")
+
+
 def _pinned_deployer_typed(value: Any, raw: Any, siblings: Mapping[str, Any]) -> Iterable[Finding]:
     if siblings.get("deployer_principal_type") == "auto":
         yield "", raw, ("set deployerPrincipalType to User or ServicePrincipal too: `auto` describes whoever runs"
@@ -282,8 +300,12 @@ class Settings:
         default_doc="new vault `kv-<prefix>-<suffix>`, RBAC, soft delete 90 days, purge protection on, network as the account",
         checks=(_existing_vault_alone,)))
     secrets: SecretNames = field(default_factory=SecretNames, metadata=about(
-        doc="{allowed}; names of 1-127 letters, digits and hyphens, all different", checks=(_three_secret_names,)))
-    secret_readers: tuple[Principal, ...] = field(default=(), metadata=about(doc="{allowed}: Key Vault Secrets User on the vault"))
+        doc="{allowed}; names of 1-127 letters, digits and hyphens, all different; with `keyVault.existingId` (and"
+            " keys exported) not the default names: another stack on the vault would overwrite them",
+        checks=(_three_secret_names, _own_names_on_shared_vault), check_default=True))
+    secret_readers: tuple[Principal, ...] = field(default=(), metadata=about(
+        doc="{allowed}: Key Vault Secrets User on the vault; on a shared `keyVault.existingId` vault on the"
+            " `secrets.currentName` secret only"))
     service_users: tuple[Principal, ...] = field(default=(), metadata=about(
         doc="{allowed}: Cognitive Services User on the account (+ Cognitive Services OpenAI User for kind `OpenAI`)"))
     grant_deployer: bool = field(default=True, metadata=about(

@@ -7,6 +7,7 @@ each rule are in docs/plan-diff.md.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -99,7 +100,10 @@ class Context:
         if resource.type == ROLE_ASSIGNMENT:
             if not self.kept(resource, "principalId", "roleDefinitionId"):
                 return _grant_reason(resource) or "grants"
-            return (self.vault_cause() if "/vaults/" in str(resource.input("scope")) else self.account_cause()) \
+            scope = str(resource.input("scope"))
+            if "/secrets/" in scope:  # a shared vault's grant follows the app-facing secret
+                return self.changed("secrets", "keyVault.existingId") or "secrets"
+            return (self.vault_cause() if "/vaults/" in scope else self.account_cause()) \
                 or self.changed("deployerPrincipalType") or "grants"
         by_type: dict[str, Callable[[], str | None]] = {
             DEPLOYMENT: lambda: self.account_cause() if self.kept(resource, "deploymentName") else "deployments",
@@ -264,7 +268,7 @@ def key_export_rules(ctx: Context) -> Iterator[Finding]:
             f"the keySecretName output disappears: apps that read the key from {before[1]} in {before[0]} break, and "
             "with disableLocalAuth the account rejects every key at once. Move apps to Entra ID (serviceUsers) first"))
         return
-    key = ctx.changed("secrets", "keyVault.existingId", "keyVault.name") or ctx.vault_cause() or "secrets"
+    key = ctx.changed("keyVault.existingId", "keyVault.name", "secrets") or ctx.vault_cause() or "secrets"
     yield Finding("key-export-moved", "warning", key, (
         f"the key moves from {before[1]} in {before[0]} to {after[1]} in {after[0]}: apps reading the old "
         "keySecretName/keyVaultUri break until they read the new outputs"))
@@ -286,6 +290,25 @@ def deployer_rules(ctx: Context) -> Iterator[Finding]:
         f"the deployer's role assignments move from {', '.join(sorted(before))} to {', '.join(sorted(after))}: the "
         "previous deployer's are deleted (ScopeLocked under a lock). Deploy from one identity, or list the other one "
         "under secretReaders/serviceUsers"))
+
+
+_WHOLE_VAULT = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+$", re.IGNORECASE)
+
+
+def grant_scope_rules(ctx: Context) -> Iterator[Finding]:
+    """On a shared vault Key Vault Secrets User is held on the app-facing secret only, not on a whole vault."""
+    def holders(plan: Plan, on_secret: bool) -> set[str]:
+        return {str(r.input("principalId")) for r in plan.of_type(ROLE_ASSIGNMENT)
+                if ("/secrets/" in str(r.input("scope"))) == on_secret
+                and (on_secret or _WHOLE_VAULT.search(str(r.input("scope"))))}
+
+    moved = holders(ctx.base, on_secret=False) & holders(ctx.head, on_secret=True)
+    if moved:
+        yield Finding("grants-secret-scope", "warning", ctx.changed("keyVault.existingId") or "keyVault.existingId", (
+            f"Key Vault Secrets User of {len(moved)} principal(s) moves from the whole vault to secret "
+            f"{ctx.head.outputs.get(OutputName.KEY_SECRET_NAME)} of the shared vault: they read this stack's app-facing "
+            "secret there and nothing else (not key1Name/key2Name, no other stack's); grant any other secret they "
+            "read outside the stack"))
 
 
 def network_rules(ctx: Context) -> Iterator[Finding]:
@@ -321,8 +344,8 @@ def deployment_rules(ctx: Context) -> Iterator[Finding]:
 
 
 RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
-    account_rules, vault_rules, lock_rules, secret_rules, key_export_rules, deployer_rules, network_rules,
-    deployment_rules,
+    account_rules, vault_rules, lock_rules, secret_rules, key_export_rules, deployer_rules, grant_scope_rules,
+    network_rules, deployment_rules,
 )
 
 

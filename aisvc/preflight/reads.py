@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
 from aisvc.preflight.arm import ArmAnswer, ArmClient
+from aisvc.preflight.grants import scope_ids
 from aisvc.preflight.jobs import Jobs
 from aisvc.preflight.target import Target
 
@@ -51,6 +52,8 @@ def _calls(arm: ArmClient, target: Target) -> dict[str, Callable[[], ArmAnswer]]
             f"{sub}/providers/{KEYVAULT}/locations/{location}/deletedVaults/{names.vault}", KEYVAULT_API),
         "assignments:account": lambda: _assignments(arm, target.account_id),
         "assignments:vault": lambda: _assignments(arm, target.vault_id),
+        # A shared vault's grants are on the stack's app-facing secret (aisvc.contract.vault_grant_scope).
+        "assignments:secret": lambda: _assignments(arm, scope_ids(target)["secret"]),
     }
     for namespace in (COGNITIVE, KEYVAULT, NETWORK):
         calls[f"provider:{namespace}"] = lambda namespace=namespace: arm.get(  # type: ignore[misc]

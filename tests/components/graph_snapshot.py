@@ -45,6 +45,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "ai-services:kind": "OpenAI",
         "ai-services:resourceGroupName": "app-rg",
         "ai-services:keyVault": {"existingId": EXISTING_VAULT},
+        # A shared vault needs the stack's own secret names; its grants are on the app-facing secret.
+        "ai-services:secrets": {"key1Name": "openai-key1", "key2Name": "openai-key2", "currentName": "openai-key"},
         "ai-services:serviceUsers": [{"principalId": PRINCIPAL_B, "principalType": "User"}],
         "ai-services:customSubDomainName": "my-openai",
     },

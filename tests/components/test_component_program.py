@@ -345,8 +345,9 @@ def test_model_deployments_are_created_one_after_another(engine: Engine) -> None
 
 def test_existing_vault_and_resource_group_are_used_not_created(engine: Engine) -> None:
     vault_id = f"/subscriptions/{SUB}/resourceGroups/shared-rg/providers/Microsoft.KeyVault/vaults/kv-shared"
-    got = values(run(engine, {"ai-services:keyVault": {"existingId": vault_id},
-                              "ai-services:resourceGroupName": "app-rg"}))
+    got = values(run(engine, {"ai-services:keyVault": {"existingId": vault_id}, "ai-services:resourceGroupName": "app-rg",
+                              "ai-services:secrets": {"key1Name": "app-key1", "key2Name": "app-key2",
+                                                      "currentName": "app-key"}}))
     assert engine.of_type(VAULT) == [] and engine.of_type(GROUP) == []
     assert got["keyVaultName"] == "kv-shared" and got["keyVaultUri"] == "https://kv-shared.vault.azure.net/"
     assert got["resourceGroupName"] == "app-rg"
@@ -354,7 +355,7 @@ def test_existing_vault_and_resource_group_are_used_not_created(engine: Engine) 
     for secret in engine.of_type(SECRET):
         assert (secret.input("vaultName"), secret.input("resourceGroupName")) == ("kv-shared", "shared-rg")
     vault_roles = [r for r in engine.of_type(ROLE) if r.input("roleDefinitionId").endswith(KEY_VAULT_SECRETS_USER)]
-    assert [r.input("scope") for r in vault_roles] == [vault_id]
+    assert [r.input("scope") for r in vault_roles] == [f"{vault_id}/secrets/app-key"]  # this stack's secret only
 
 
 def test_same_stack_gets_the_same_names_every_run(engine: Engine) -> None:

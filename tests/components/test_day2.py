@@ -12,7 +12,9 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.runtime import settings as runtime_settings
 
+from aisvc.contract import KEY_VAULT_SECRETS_USER, role_assignment_name, vault_id
 from aisvc.plan import FAKE_CLIENT, PlannedResource
 from aisvc.plan.fake_azure import existing_vault_subscription
 from tests.support.mock_engine import Engine, resolve, stack_outputs
@@ -98,16 +100,29 @@ def test_existing_vault_in_another_subscription_is_refused_before_any_resource(e
     foreign = ("/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/shared"
                "/providers/Microsoft.KeyVault/vaults/kv-shared")
     with pytest.raises(pulumi.RunError) as refused:
-        up(engine, {"ai-services:keyVault": {"existingId": foreign}})
+        up(engine, {"ai-services:keyVault": {"existingId": foreign}, "ai-services:secrets": own_secrets("unit")})
     message = str(refused.value)
     assert "\n" not in message and "keyVault.existingId" in message
     assert "99999999-9999-4999-8999-999999999999" in message and FAKE_CLIENT["subscriptionId"] in message
     assert engine.resources == []
 
 
+SHARED_VAULT = (f"/subscriptions/{FAKE_CLIENT['subscriptionId']}/resourceGroups/shared/providers/Microsoft.KeyVault"
+                "/vaults/kv-shared")
+
+
+def own_secrets(prefix: str) -> dict[str, Any]:
+    return {"key1Name": f"{prefix}-key1", "key2Name": f"{prefix}-key2", "currentName": f"{prefix}-key"}
+
+
+def on_shared_vault(prefix: str = "unit", config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stack on SHARED_VAULT with its own secret names (and ``config``)."""
+    return {"ai-services:namePrefix": prefix, "ai-services:keyVault": {"existingId": SHARED_VAULT},
+            "ai-services:secrets": own_secrets(prefix), **(config or {})}
+
+
 def test_existing_vault_in_the_deploying_subscription_is_used(engine: Engine) -> None:
-    mine = f"/subscriptions/{FAKE_CLIENT['subscriptionId']}/resourceGroups/shared/providers/Microsoft.KeyVault/vaults/kv-shared"
-    run = up(engine, {"ai-services:keyVault": {"existingId": mine}})
+    run = up(engine, on_shared_vault())
     assert run.outputs["keyVaultName"] == "kv-shared"
 
 
@@ -201,3 +216,81 @@ def test_restore_off_is_never_sent_and_reads_nothing(engine: Engine) -> None:
     run = up(engine)
     assert run.of_type(ACCOUNT)[0].input("properties.restore") is None
     assert not [r for r in run.resources if r.type == "pulumi:pulumi:StackReference"]
+
+
+# --------------------------------------------------------------------------- 6: grants on a shared vault
+
+
+def vault_grants(run: Run) -> list[PlannedResource]:
+    return [r for r in run.of_type(ROLE) if str(r.input("roleDefinitionId")).endswith(KEY_VAULT_SECRETS_USER)]
+
+
+def up_as(engine: Engine, stack: str, config: dict[str, Any]) -> Run:
+    """`pulumi up` of another stack of the project (a fresh stack on the same mock engine)."""
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(engine.monitor.mocks, project="ai-services", stack=stack, preview=False,
+                             monitor=engine.monitor)
+    return up(engine, config)
+
+
+def test_on_a_shared_vault_readers_and_the_deployer_are_granted_the_stacks_own_secret(engine: Engine) -> None:
+    run = up(engine, on_shared_vault(config={"ai-services:secretReaders": [
+        {"principalId": READER, "principalType": "ServicePrincipal"}]}))
+    scope = f"{SHARED_VAULT}/secrets/unit-key"
+    grants = vault_grants(run)
+    assert {(r.input("scope"), r.input("principalId")) for r in grants} == {
+        (scope, READER), (scope, FAKE_CLIENT["objectId"])}
+    for grant in grants:
+        assert grant.input("roleAssignmentName") == role_assignment_name(scope, KEY_VAULT_SECRETS_USER,
+                                                                         grant.input("principalId"))
+        assert "-secret-kv-secrets-user-" in grant.name
+    # ARM refuses an assignment on a secret that does not exist yet: each waits for the current secret.
+    [current] = [s for s in run.of_type(SECRET) if s.input("secretName") == "unit-key"]
+    assert all(current.urn in grant.dependencies for grant in grants)
+    # Nothing at the vault itself, and the account grants are where they were.
+    assert not [r for r in run.of_type(ROLE) if r.input("scope") == SHARED_VAULT]
+    assert {r.input("scope") for r in run.of_type(ROLE)} - {scope} == {run.outputs["accountId"]}
+
+
+def test_two_stacks_on_one_vault_never_make_the_same_assignment(engine: Engine) -> None:
+    reader = {"ai-services:secretReaders": [{"principalId": READER, "principalType": "ServicePrincipal"}]}
+    first = up_as(engine, "a", on_shared_vault("appa", reader))
+    second = up_as(engine, "b", on_shared_vault("appb", reader))
+    assert {r.input("scope") for r in vault_grants(first)} == {f"{SHARED_VAULT}/secrets/appa-key"}
+    assert {r.input("scope") for r in vault_grants(second)} == {f"{SHARED_VAULT}/secrets/appb-key"}
+    # Same principals, same role, same vault: different names, so no 409 and no destroy taking the other's.
+    assert {r.input("principalId") for r in vault_grants(first)} == {r.input("principalId") for r in vault_grants(second)}
+    names = [{str(r.input("roleAssignmentName")) for r in run.of_type(ROLE)} for run in (first, second)]
+    assert names[0] and names[1] and not names[0] & names[1]
+    secrets = [{str(r.input("secretName")) for r in run.of_type(SECRET)} for run in (first, second)]
+    assert not secrets[0] & secrets[1]
+
+
+def test_a_stack_with_its_own_vault_keeps_its_grants_on_the_vault(engine: Engine) -> None:
+    run = up(engine, {"ai-services:secretReaders": [{"principalId": READER, "principalType": "ServicePrincipal"}]})
+    [vault] = run.of_type("azure-native:keyvault:Vault")
+    scope = vault_id(FAKE_CLIENT["subscriptionId"], vault.input("resourceGroupName"), vault.input("vaultName"))
+    assert {(r.input("scope"), r.input("principalId")) for r in vault_grants(run)} == {
+        (scope, READER), (scope, FAKE_CLIENT["objectId"])}
+    assert all(vault.urn in r.dependencies and not set(r.dependencies) & run.urns(SECRET) for r in vault_grants(run))
+
+
+def test_a_shared_vault_without_exported_keys_gets_no_grant(engine: Engine) -> None:
+    run = up(engine, {"ai-services:keyVault": {"existingId": SHARED_VAULT}, "ai-services:disableLocalAuth": True,
+                      "ai-services:secretReaders": [{"principalId": READER, "principalType": "ServicePrincipal"}]})
+    assert run.of_type(SECRET) == [] and vault_grants(run) == []
+    assert run.of_type(ROLE)  # the deployer's account roles stay
+
+
+@pytest.mark.parametrize("secrets", [None, {"currentName": "app-key"}, {"key1Name": "a1", "key2Name": "a2"}])
+def test_default_secret_names_on_a_shared_vault_are_refused_naming_the_key(
+        engine: Engine, secrets: dict[str, str] | None) -> None:
+    config: dict[str, Any] = {"ai-services:keyVault": {"existingId": SHARED_VAULT}}
+    if secrets is not None:
+        config["ai-services:secrets"] = secrets
+    with pytest.raises(pulumi.RunError) as refused:
+        up(engine, config)
+    message = str(refused.value)
+    assert "\n" not in message and "ai-services:secrets = " in message
+    assert "another stack on the same vault would overwrite them" in message and "unit-key" in message
+    assert engine.resources == []

@@ -126,11 +126,15 @@ def test_zones_given_by_id_are_used_and_nothing_is_created(engine: Engine) -> No
     assert configs == [{"name": "privatelink-openai-azure-com", "privateDnsZoneId": zones["privatelink.openai.azure.com"]}]
 
 
+# A shared vault needs the stack's own secret names.
+SHARED_VAULT_SECRETS = {"key1Name": "app-key1", "key2Name": "app-key2", "currentName": "app-key"}
+
+
 def test_an_existing_vault_gets_no_endpoint_and_no_diagnostic_setting(engine: Engine) -> None:
     # In the deploying (simulated) subscription: a vault elsewhere is refused before anything is registered.
     vault = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/shared/providers/"
              "Microsoft.KeyVault/vaults/kv-shared")
-    run(engine, {**PRIVATE, "ai-services:keyVault": {"existingId": vault},
+    run(engine, {**PRIVATE, "ai-services:keyVault": {"existingId": vault}, "ai-services:secrets": SHARED_VAULT_SECRETS,
                  "ai-services:diagnostics": {"workspaceId": WORKSPACE}})
     assert [r.input("privateLinkServiceConnections")[0]["groupIds"] for r in engine.of_type(ENDPOINT)] == [["account"]]
     assert len(engine.of_type(DIAGNOSTIC)) == 1

@@ -66,7 +66,8 @@ def test_a_zone_neither_given_nor_creatable_is_an_error_naming_the_zone() -> Non
 def test_an_existing_vault_needs_no_vault_zone() -> None:
     vault = ("/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/shared/providers/"
              "Microsoft.KeyVault/vaults/kv-shared")
-    settings = parse(kind="TextAnalytics", keyVault={"existingId": vault}, privateEndpoints={
+    own = {"key1Name": "app-key1", "key2Name": "app-key2", "currentName": "app-key"}  # a shared vault needs them
+    settings = parse(kind="TextAnalytics", keyVault={"existingId": vault}, secrets=own, privateEndpoints={
         "subnetId": SUBNET, "dnsZoneIds": {"privatelink.cognitiveservices.azure.com":
                                            zone_id("privatelink.cognitiveservices.azure.com")}})
     assert settings.private_endpoints is not None

@@ -27,6 +27,7 @@ PARSER_ONLY = {
     "ai-services:deployments:kind AIServices or OpenAI",
     "ai-services:keyVault.sku:no effect with keyVault.existingId",
     "ai-services:secrets:three different names",
+    "ai-services:secrets:another stack on the same vault would overwrite them",
     "ai-services:networkAcls.ipRules[0]:10.0.0.0/8 is private",  # a range that only overlaps a private block
     "ai-services:tags:at most 12 tags while the keys are exported",
     "ai-services:tags.credentialid:CredentialId is the toolkit's own tag",

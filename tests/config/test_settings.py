@@ -72,8 +72,28 @@ def test_vault_follows_the_account_network_rules_unless_it_has_its_own() -> None
 
 def test_existing_vault_id_is_split_into_its_parts() -> None:
     vault_id = "/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/shared-rg/providers/Microsoft.KeyVault/vaults/kv-shared"
-    existing = parse(keyVault={"existingId": vault_id}).key_vault.existing
+    existing = parse(keyVault={"existingId": vault_id}, secrets={"key1Name": "app-key1", "key2Name": "app-key2",
+                                                                "currentName": "app-key"}).key_vault.existing
     assert existing == {"subscription": "00000000-0000-0000-0000-00000000000a", "group": "shared-rg", "name": "kv-shared"}
+
+
+SHARED = "/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-shared"
+
+
+def test_default_secret_names_on_a_shared_vault_are_named_with_an_example_of_the_stacks_own() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse(keyVault={"existingId": SHARED}, secrets={"key1Name": "demo-key1", "key2Name": "AI-SERVICES-KEY2"})
+    assert caught.value.problems == [
+        'ai-services:secrets = ["AI-SERVICES-KEY2", "ai-services-key"] is not valid: key2Name, currentName left at the'
+        " default with keyVault.existingId: another stack on the same vault would overwrite them; give this stack's"
+        " secrets their own names, e.g. prefixed with the stack (demo-key1, demo-key2, demo-key)"]
+
+
+def test_default_secret_names_are_fine_with_a_vault_of_its_own_or_without_keys() -> None:
+    assert parse().secrets.current_name == "ai-services-key"
+    assert parse(keyVault={"existingId": SHARED}, disableLocalAuth=True).secrets.current_name == "ai-services-key"
+    own = {"key1Name": "demo-key1", "key2Name": "demo-key2", "currentName": "demo-key"}
+    assert parse(keyVault={"existingId": SHARED}, secrets=own).secrets.current_name == "demo-key"
 
 
 def test_kinds_without_s0_default_to_their_standard_tier() -> None:
@@ -119,6 +139,9 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
     ({"secrets": {"key1Name": "bad_name"}}, "ai-services:secrets.key1Name", "1-127 letters, digits and hyphens"),
     ({"secrets": {"activeKey": "key3"}}, "ai-services:secrets.activeKey", "key1, key2"),
     ({"secrets": {"key1Name": "same", "key2Name": "same"}}, "ai-services:secrets", "three different names"),
+    ({"keyVault": {"existingId": "/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/rg/providers/"
+                                 "Microsoft.KeyVault/vaults/kv-shared"}},
+     "ai-services:secrets", "another stack on the same vault would overwrite them"),
     ({"secretReaders": [{"principalId": "not-a-guid", "principalType": "User"}]},
      "ai-services:secretReaders[0].principalId", "GUID"),
     ({"serviceUsers": [{"principalId": "11111111-1111-4111-8111-111111111111", "principalType": "Robot"}]},

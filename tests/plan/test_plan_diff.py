@@ -156,11 +156,15 @@ def test_new_name_prefix_under_a_lock_deletes_the_locks_first(tmp_path: Path) ->
 def test_moving_to_an_existing_vault_deletes_the_vault_and_its_secrets(tmp_path: Path) -> None:
     existing = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/shared/providers/"
                 "Microsoft.KeyVault/vaults/kv-shared")
-    result = compare(tmp_path, DEV, _edit(DEV, keyVault={"existingId": existing}), stack="dev")
+    own_names = {"key1Name": "dev-key1", "key2Name": "dev-key2", "currentName": "dev-key"}  # a shared vault needs them
+    result = compare(tmp_path, DEV, _edit(DEV, keyVault={"existingId": existing}, secrets=own_names), stack="dev")
     assert ops(result)[("Vault", "aisvc-dev")] == "delete"
     assert ops(result)[("Secret", "aisvc-dev-current")] == "replace"
     assert {("vault-replaced", "warning", "keyVault.existingId"), ("secret-deleted", "warning", "keyVault.existingId"),
-            ("key-export-moved", "warning", "keyVault.existingId")} <= found(result)
+            ("key-export-moved", "warning", "keyVault.existingId"),
+            ("grants-secret-scope", "warning", "keyVault.existingId")} <= found(result)
+    [scoped] = [f for f in result.findings if f.id == "grants-secret-scope"]
+    assert "secret dev-key of the shared vault" in scoped.message and "nothing else" in scoped.message
 
 
 # --------------------------------------------------------------------------- deletions under a lock

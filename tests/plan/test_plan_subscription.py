@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from aisvc.contract import KEY_VAULT_SECRETS_USER
 from aisvc.plan import FAKE_CLIENT, Plan, build_plan
 from aisvc.preflight import load_target
 from aisvc.preflight.grants import planned_assignments
@@ -47,6 +50,39 @@ def test_role_assignments_are_the_ones_preflight_looks_for(prod_plan: Plan) -> N
                 r.input("roleAssignmentName"))
                for r in prod_plan.of_type("azure-native:authorization:RoleAssignment")}
     assert planned == in_plan and len(planned) >= 3
+
+
+Assignment = tuple[str, str, str, str]
+
+
+def _assignments_both_ways(project_dir: Path, stack: str) -> tuple[set[Assignment], set[Assignment]]:
+    """(preflight's planned assignments, the program's) as (scope, role, principal, name)."""
+    plan = build_plan(stack, project_dir, subscription=SUBSCRIPTION)
+    target = load_target(stack, project_dir, {"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION})
+    planned = {(a.scope.lower(), a.role, a.principal_id, a.name)
+               for a in planned_assignments(target, FAKE_CLIENT["objectId"])}
+    in_plan = {(str(r.input("scope")).lower(), str(r.input("roleDefinitionId")).rsplit("/", 1)[-1],
+                str(r.input("principalId")), str(r.input("roleAssignmentName")))
+               for r in plan.of_type("azure-native:authorization:RoleAssignment")}
+    return planned, in_plan
+
+
+@pytest.mark.parametrize("keys", [True, False])
+def test_on_a_shared_vault_preflight_looks_for_the_programs_secret_scope_grants(tmp_path: Path, keys: bool) -> None:
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(REPO_ROOT / "__main__.py", tmp_path / "__main__.py")
+    (tmp_path / "stacks").mkdir()
+    vault = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/shared/providers/Microsoft.KeyVault/vaults/kv-shared"
+    config = {"azure-native:location": "swedencentral", "ai-services:namePrefix": "appa",
+              "ai-services:keyVault": {"existingId": vault}, "ai-services:disableLocalAuth": not keys,
+              "ai-services:secrets": {"key1Name": "appa-key1", "key2Name": "appa-key2", "currentName": "appa-key"},
+              "ai-services:secretReaders": [{"principalId": "11111111-1111-4111-8111-111111111111",
+                                             "principalType": "ServicePrincipal"}]}
+    (tmp_path / "stacks" / "Pulumi.a.yaml").write_text(yaml.safe_dump({"config": config}))
+    planned, in_plan = _assignments_both_ways(tmp_path, "a")
+    assert planned == in_plan
+    vault_side = {scope for scope, role, _, _ in planned if role == KEY_VAULT_SECRETS_USER}
+    assert vault_side == ({f"{vault}/secrets/appa-key".lower()} if keys else set())
 
 
 def test_cli_option_and_bad_ids() -> None:

@@ -8,6 +8,7 @@ from tests.preflight.conftest import GPT_4O_MINI, Project
 from tests.support.emulator.arm_reads import CONTRIBUTOR
 
 READER = "33333333-3333-4333-8333-333333333333"
+OWN_SECRETS = {"key1Name": "pf-key1", "key2Name": "pf-key2", "currentName": "pf-key"}  # a shared vault needs them
 
 
 def failed_only(run_result: object, check_id: str) -> None:
@@ -207,7 +208,7 @@ def test_role_assigned_by_hand_under_another_name_fails(project: Project) -> Non
     check = run.check("role-assignments")
     assert check["configKey"] == "ai-services:secretReaders"
     assert made_by_hand in check["message"] and f"az role assignment delete --ids {made_by_hand}" in check["message"]
-    assert "RoleAssignmentExists" in check["message"]
+    assert "RoleAssignmentExists" in check["message"] and "cannot be imported" in check["message"]
 
 
 def test_role_assignment_the_stack_made_passes(project: Project) -> None:
@@ -229,7 +230,7 @@ def test_existing_vault_problems(project: Project, case: str, message: str) -> N
     vault_id = f"/subscriptions/{subscription}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared"
     if case == "access-policies":
         project.emulator.arm.add_vault(vault_id, rbac=False)
-    project.write(keyVault={"existingId": vault_id})
+    project.write(keyVault={"existingId": vault_id}, secrets=OWN_SECRETS)
     run = project.run()
     failed_only(run, "existing-vault")
     check = run.check("existing-vault")
@@ -240,6 +241,31 @@ def test_existing_rbac_vault_passes(project: Project) -> None:
     vault_id = (f"/subscriptions/{project.emulator.subscription_id}/resourceGroups/rg-shared/providers/"
                 "Microsoft.KeyVault/vaults/kv-shared")
     project.emulator.arm.add_vault(vault_id, rbac=True)
-    project.write(keyVault={"existingId": vault_id})
+    project.write(keyVault={"existingId": vault_id}, secrets=OWN_SECRETS)
     run = project.run()
     assert run.code == 0 and run.check("existing-vault")["ok"] and run.check("vault-name")["ok"]
+
+
+def test_on_a_shared_vault_only_an_assignment_on_the_stacks_secret_conflicts(project: Project) -> None:
+    """Grants go to the app-facing secret: a vault-wide assignment (by hand, or another stack's) is no 409."""
+    vault_id = (f"/subscriptions/{project.emulator.subscription_id}/resourceGroups/rg-shared/providers/"
+                "Microsoft.KeyVault/vaults/kv-shared")
+    project.emulator.arm.add_vault(vault_id, rbac=True)
+    project.write(keyVault={"existingId": vault_id}, secrets=OWN_SECRETS,
+                  secretReaders=[{"principalId": READER, "principalType": "ServicePrincipal"}])
+    arm = project.emulator.arm
+    arm.assign_role(vault_id, KEY_VAULT_SECRETS_USER, READER, "0f0f0f0f-0000-4000-8000-000000000001")
+    other_stack = f"{vault_id}/secrets/other-key"
+    arm.assign_role(other_stack, KEY_VAULT_SECRETS_USER, READER,
+                    role_assignment_name(other_stack, KEY_VAULT_SECRETS_USER, READER))
+    assert project.run().check("role-assignments")["ok"]
+    secret = f"{vault_id}/secrets/pf-key"
+    made_by_hand = arm.assign_role(secret, KEY_VAULT_SECRETS_USER, READER, "0f0f0f0f-0000-4000-8000-000000000002")
+    run = project.run()
+    failed_only(run, "role-assignments")
+    check = run.check("role-assignments")
+    assert check["configKey"] == "ai-services:secretReaders" and f"on {secret} already exists as {made_by_hand}" in \
+        check["message"]
+    assert role_assignment_name(secret, KEY_VAULT_SECRETS_USER, READER) in check["message"]
+    assert "cannot be imported" in check["message"] and f"az role assignment delete --ids {made_by_hand}" in \
+        check["message"]

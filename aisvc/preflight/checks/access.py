@@ -15,7 +15,7 @@ from typing import Any
 from aisvc.contract import ROLE_NAMES
 from aisvc.preflight.arm import dig, require
 from aisvc.preflight.checks.context import Check, Context
-from aisvc.preflight.grants import planned_assignments
+from aisvc.preflight.grants import planned_assignments, stack_vault_scope
 from aisvc.preflight.report import CheckResult
 from aisvc.preflight.target import K, Target
 
@@ -106,8 +106,7 @@ def role_assignments(ctx: Context) -> CheckResult:
         return CheckResult.passed("role-assignments", "the stack grants no roles")
     problems: list[tuple[str, str]] = []
     for assignment in planned:
-        key = "assignments:account" if assignment.scope == ctx.target.account_id else "assignments:vault"
-        existing = require(ctx.reads.read(key), 404)
+        existing = require(ctx.reads.read(f"assignments:{assignment.scope_kind}"), 404)
         for item in existing.body["value"] if existing.ok else []:
             if _same_grant(item, assignment.scope, assignment.role, assignment.principal_id) and \
                     str(dig(item, "name")).lower() != assignment.name:
@@ -126,13 +125,22 @@ def _same_grant(item: Any, scope: str, role: str, principal: str) -> bool:
 
 def _duplicate_message(assignment: Any, item: Any) -> str:
     role = ROLE_NAMES.get(assignment.role, assignment.role)
-    return (f"{role} for principal {assignment.principal_id} on {assignment.scope} already exists as "
-            f"{dig(item, 'id')} (made outside the stack; pulumi up: RoleAssignmentExists, as the stack names it "
-            f"{assignment.name}): remove it with `az role assignment delete --ids {dig(item, 'id')}` and let pulumi "
-            f"up recreate it, or drop this principal from {assignment.config_key}")
+    found = dig(item, "id")
+    return (f"{role} for principal {assignment.principal_id} on {assignment.scope} already exists as {found} (made "
+            f"outside the stack; pulumi up: RoleAssignmentExists, as the stack names it {assignment.name}). It cannot "
+            "be imported: an assignment's name is fixed at create and the stack's differs. Remove it with "
+            f"`az role assignment delete --ids {found}` right before pulumi up (which recreates it), or keep it and drop "
+            f"this principal from {assignment.config_key}")
+
+
+def assignment_reads(target: Target) -> list[str]:
+    """The scopes the stack's grants go to (the vault's kind: vault_grant_scope)."""
+    settings = target.settings
+    if not (settings.secret_readers or settings.service_users or settings.grant_deployer):
+        return []
+    vault_scope = stack_vault_scope(target)
+    return ["assignments:account", *([f"assignments:{vault_scope}"] if vault_scope else [])]
 
 
 PERMISSIONS = Check("permissions", permissions, permission_reads)
-ROLE_ASSIGNMENTS = Check("role-assignments", role_assignments, lambda target: (
-    ["assignments:account", "assignments:vault"]
-    if target.settings.secret_readers or target.settings.service_users or target.settings.grant_deployer else []))
+ROLE_ASSIGNMENTS = Check("role-assignments", role_assignments, assignment_reads)
