@@ -264,6 +264,20 @@ def test_turning_public_access_off_and_the_firewall_on(tmp_path: Path) -> None:
                                                           DEV, stack="dev").findings)
 
 
+def test_turning_private_endpoints_on_for_a_deployed_stack_says_what_public_callers_lose(tmp_path: Path) -> None:
+    net = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network"
+    private = _edit(DEV, privateEndpoints={"subnetId": f"{net}/virtualNetworks/hub/subnets/ai",
+                                           "virtualNetworkId": f"{net}/virtualNetworks/hub"})
+    result = compare(tmp_path, DEV, private, stack="dev")
+    assert ("private-endpoints-on", "warning", "privateEndpoints") in found(result)
+    assert not result.errors  # Azure accepts it; public callers are what breaks
+    created = {change.type.rsplit(":", 1)[-1] for change in result.changes if change.op == "create"}
+    assert {"PrivateEndpoint", "PrivateDnsZoneGroup", "PrivateZone", "VirtualNetworkLink"} <= created
+    # Public access goes off with them (the default under privateEndpoints): an update of the account and vault.
+    updated = {change.type.rsplit(":", 1)[-1] for change in result.changes if change.op == "update"}
+    assert {"Account", "Vault"} <= updated
+
+
 def test_private_endpoints_rule_activates_once_the_setting_exists() -> None:
     def settings(private: Any) -> Any:
         return SimpleNamespace(private_endpoints=private, public_network_access="Enabled",
