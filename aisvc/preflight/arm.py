@@ -70,6 +70,10 @@ class ReadFailed(Exception):
 
 
 def _hint(answer: ArmAnswer) -> str:
+    if answer.status == 403 and answer.what.endswith("/checkDomainAvailability"):
+        # A POST that is not a read: Reader does not carry it (docs/preflight.md, roles).
+        return (" (the signed-in principal needs Microsoft.CognitiveServices/checkDomainAvailability/action on the "
+                "subscription: Cognitive Services Contributor, Contributor, or the custom role in docs/roles/preview.json)")
     if answer.status == 403:
         return " (the signed-in principal needs Reader on the subscription or resource group)"
     if answer.status == 429:

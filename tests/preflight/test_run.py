@@ -137,3 +137,13 @@ def test_a_deployed_stack_passes(project: Project) -> None:
     assert run.code == 1 and not run.check("quota")["ok"]
     assert "plus 400 this stack already holds" in run.check("quota")["message"]
     assert "at most 420" in run.check("quota")["message"]
+
+
+def test_a_principal_without_the_domain_check_action_is_told_which_action_and_role(project: Project) -> None:
+    # Reader carries every GET preflight makes, but not checkDomainAvailability (a POST).
+    project.emulator.arm.forbid("/providers/microsoft.cognitiveservices/checkdomainavailability")
+    run = project.run()
+    assert run.code == 1
+    message = run.check("subdomain")["message"]
+    assert "checkDomainAvailability/action" in message and "docs/roles/preview.json" in message
+    assert run.check("models")["ok"] is True  # the other checks are still answered

@@ -80,6 +80,7 @@ class ArmWorld:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account id -> deployments
     subdomains_taken: set[str] = field(default_factory=set)  # by accounts elsewhere
+    forbidden_paths: set[str] = field(default_factory=set)  # path endings answered 403 AuthorizationFailed
     deleted_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # "location/group/name" -> properties
     vaults: dict[str, dict[str, Any]] = field(default_factory=dict)  # vault id -> properties
     vault_names_taken: set[str] = field(default_factory=set)  # by vaults elsewhere
@@ -118,6 +119,10 @@ class ArmReads:
 
     def set_provider(self, namespace: str, state: str) -> None:
         self.world.providers[namespace.lower()] = state
+
+    def forbid(self, path_ending: str) -> None:
+        """ARM answers 403 AuthorizationFailed to calls whose path ends so (an action the caller lacks)."""
+        self.world.forbidden_paths.add(path_ending.lower())
 
     def take_subdomain(self, name: str) -> None:
         self.world.subdomains_taken.add(name.lower())
@@ -185,6 +190,9 @@ class ArmReads:
         sub = f"/subscriptions/{self.state.subscription_id}".lower()
         path = request.path.rstrip("/")
         lower = path.lower()
+        if any(lower.endswith(ending) for ending in self.world.forbidden_paths):
+            raise _error(403, "AuthorizationFailed", f"The client does not have authorization to perform action "
+                                                     f"over scope '{path}' or the scope is invalid.")
         if not lower.startswith("/subscriptions/"):
             return None
         if not lower.startswith(sub + "/") and lower != sub:
