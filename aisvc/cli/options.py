@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from aisvc.cli.frame import json_requested
+from aisvc.contract import PROJECT_DIR_ENV
 from aisvc.services.console import configure_logging
 
 F = Callable[..., Any]
@@ -55,7 +56,7 @@ def stack_option(*, default: str | None = None, required: bool = False, reads: s
 def project_dir_option(func: F) -> F:
     """--project-dir DIR (env AISVC_PROJECT_DIR): the Pulumi project directory, the same on every command."""
     return click.option(
-        "--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AISVC_PROJECT_DIR",
+        "--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar=PROJECT_DIR_ENV,
         default=None, metavar="DIR",
         help="The Pulumi project directory, holding Pulumi.yaml [env AISVC_PROJECT_DIR; default: the nearest "
              "directory upward from here with Pulumi.yaml, else this checkout].",
