@@ -92,7 +92,11 @@ def run_child(args: list[str]) -> int:
         for child in children:
             child.send_signal(signum)
 
-    previous = {signal.SIGINT: signal.signal(signal.SIGINT, lambda _signum, _frame: None),
+    def note_interrupt(signum: int, _frame: object) -> None:
+        interrupted.append(signum)  # the child got the terminal's Ctrl-C itself: only remember it
+
+    interrupted: list[int] = []
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, note_interrupt),
                 signal.SIGTERM: signal.signal(signal.SIGTERM, pass_on)}
     try:
         with subprocess.Popen(args, cwd=ROOT) as child:
@@ -103,7 +107,12 @@ def run_child(args: list[str]) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + N
+    # A signal stops every step: say so with its exit code even when the child reported it differently
+    # (pytest and mypy exit 2 on Ctrl-C). Killed by a signal: the shell's 128 + N.
+    signals = interrupted or pending
+    if signals:
+        return 128 + signals[0]
+    return 128 - code if code < 0 else code
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 NAMESPACE: Final = "ai-services"  # the stack config namespace and the Pulumi project name
 COMPONENT_PACKAGE: Final = "ai-services"  # type tokens are ai-services:<module>:<Name>
@@ -64,14 +64,11 @@ def other_key(key: CredentialId) -> CredentialId:
 
 # --- kinds and their data-plane key header -------------------------------------------------
 
-KINDS: Final = (
-    "AIServices", "CognitiveServices", "OpenAI", "TextAnalytics", "FormRecognizer",
-    "ComputerVision", "SpeechServices", "ContentSafety", "TextTranslation",
-)
 Kind = Literal[
     "AIServices", "CognitiveServices", "OpenAI", "TextAnalytics", "FormRecognizer",
     "ComputerVision", "SpeechServices", "ContentSafety", "TextTranslation",
 ]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)
 DEFAULT_KEY_HEADER: Final = "Ocp-Apim-Subscription-Key"
 _KEY_HEADER_BY_KIND: Final = {"OpenAI": "api-key"}
 

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Literal
 from urllib.parse import urlsplit
 
-from aisvc.check.network import FIREWALL_MARKERS, must_run_from, refused_by_network
+from aisvc.check.network import must_run_from, refused_by_network
 from aisvc.check.probes import Probe
 from aisvc.services.answers import Answer
 from aisvc.services.stack_outputs import StackOutputs
@@ -69,7 +69,7 @@ def classify_endpoint(answer: Answer, *, auth: AuthMode, probe: Probe, endpoint:
         return Classification(Verdict.DEFINITIVE, "key authentication is disabled on the account "
                                                   "(disableLocalAuth: true): use --auth entra, or set "
                                                   "disableLocalAuth false and run pulumi up")
-    if answer.status == 403 and any(marker in answer.message for marker in FIREWALL_MARKERS):
+    if refused_by_network(answer):  # the vault path, rotate and preflight decide by the same test
         what = f"the account's network rules block this caller ({answer.message})"
         return Classification(Verdict.DEFINITIVE, must_run_from("aisvc check", what, outputs)
                               + ", or add this machine's IP to networkAcls.ipRules")

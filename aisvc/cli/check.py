@@ -18,12 +18,12 @@ from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import (
     debug_option,
     json_option,
+    no_verify_challenge_option,
     plain_option,
     project_dir_option,
     resolve_project_dir,
     stack_option,
 )
-from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
 from aisvc.errors import OperationFailed
 from aisvc.services.console import Output
 from aisvc.services.interrupts import Interrupted
@@ -42,8 +42,7 @@ from aisvc.services.startup import resume_gc
               help="The call to make instead of the kind's built-in probe (required for kinds without one).")
 @click.option("--key-grace", type=click.FloatRange(min=0), default=DEFAULT_KEY_GRACE, show_default=True,
               help="Seconds a rejected key (401) is retried, for a just-regenerated key.")
-@click.option("--no-verify-challenge-resource", is_flag=True, envvar=NO_VERIFY_CHALLENGE_ENV,
-              help="Skip Key Vault's challenge-resource host check (Key Vault emulators only).")
+@no_verify_challenge_option
 @project_dir_option
 @json_option
 @plain_option

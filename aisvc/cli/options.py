@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aisvc.cli.frame import json_requested
-from aisvc.contract import PROJECT_DIR_ENV
+from aisvc.contract import NO_VERIFY_CHALLENGE_ENV, PROJECT_DIR_ENV
 from aisvc.services.console import configure_logging
 
 F = Callable[..., Any]
@@ -67,6 +67,14 @@ def resolve_project_dir(project_dir: Path | None) -> Path:
     from aisvc.services.project import default_project_dir
 
     return (project_dir or default_project_dir()).resolve()
+
+
+def no_verify_challenge_option(func: F) -> F:
+    """--no-verify-challenge-resource (env AISVC_NO_VERIFY_CHALLENGE_RESOURCE): for Key Vault emulators only."""
+    return click.option(
+        "--no-verify-challenge-resource", is_flag=True, envvar=NO_VERIFY_CHALLENGE_ENV,
+        help="Skip Key Vault's challenge-resource host check (Key Vault emulators only).",
+    )(func)
 
 
 def plain_option(func: F) -> F:

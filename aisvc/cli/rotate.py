@@ -1,7 +1,6 @@
 """`aisvc rotate`: zero-downtime key rotation from the command line."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,12 @@ from aisvc.cli.frame import on_interrupt
 from aisvc.cli.options import (
     debug_option,
     json_option,
+    no_verify_challenge_option,
     plain_option,
     project_dir_option,
     resolve_project_dir,
     stack_option,
 )
-from aisvc.contract import NO_VERIFY_CHALLENGE_ENV
 from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError, InputError, OperationFailed
 from aisvc.rotate import Rotation, RotationParts, RotationResult
 from aisvc.services.interrupts import Interrupted
@@ -28,15 +27,11 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _verify_challenge_resource() -> bool:
-    return os.environ.get(NO_VERIFY_CHALLENGE_ENV) != "1"
-
-
-def _live_parts(stack: str, project_dir: Path, output: Any) -> RotationParts:
+def _live_parts(stack: str, project_dir: Path, output: Any, verify_challenge_resource: bool) -> RotationParts:
     """Automation API, ARM and Key Vault clients: imported here so --help stays fast."""
     from aisvc.rotate.live import live_rotation_parts
 
-    return live_rotation_parts(stack, project_dir, output, verify_challenge_resource=_verify_challenge_resource())
+    return live_rotation_parts(stack, project_dir, output, verify_challenge_resource=verify_challenge_resource)
 
 
 def _confirm(question: str) -> bool:
@@ -52,10 +47,12 @@ def _confirm(question: str) -> bool:
 @stack_option(required=True, reads=" to rotate (e.g. dev)")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when not on a terminal).")
 @project_dir_option
+@no_verify_challenge_option
 @json_option
 @plain_option
 @debug_option
-def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: bool, plain: bool | None) -> None:
+def rotate_command(stack: str, yes: bool, project_dir: Path | None, no_verify_challenge_resource: bool,
+                   json_mode: bool, plain: bool | None) -> None:
     """Rotate the account keys with zero downtime (two-key pattern)."""
     resume_gc()  # loaded; what follows may wait for minutes
     from aisvc.services.console import Output
@@ -67,7 +64,7 @@ def rotate_command(stack: str, yes: bool, project_dir: Path | None, json_mode: b
     try:
         if not yes and not _interactive():
             raise InputError("refusing to rotate keys without --yes: not on an interactive terminal")
-        parts = _live_parts(stack, resolve_project_dir(project_dir), output)
+        parts = _live_parts(stack, resolve_project_dir(project_dir), output, not no_verify_challenge_resource)
     except AisvcError as err:  # before any step: still one JSON document with --json
         report(RotationResult(stack=stack, error=str(err), exit_code=err.exit_code), output)
         return

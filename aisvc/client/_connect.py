@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlsplit
@@ -31,12 +31,28 @@ class OutputsError(ValueError):
 
 @dataclass(frozen=True)
 class Connection:
-    """What an Azure SDK client needs: ``Client(conn.endpoint, conn.credential, authentication_policy=...)``."""
+    """What an Azure SDK client needs: ``Client(conn.endpoint, conn.credential, authentication_policy=...)``.
+
+    ``close()`` (or ``with connect(...) as conn:``) releases the clients ``connect`` made: the
+    KeyVaultKeyCredential's SecretClient and a DefaultAzureCredential it built; a token credential
+    the app passed in stays the app's to close.
+    """
 
     endpoint: str
     credential: KeyVaultKeyCredential | TokenCredential
     authentication_policy: KeyRefreshPolicy | None
     kind: str
+    owned: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def close(self) -> None:
+        for client in self.owned:
+            client.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def connect(outputs: Outputs, token_credential: TokenCredential | None = None, *,
@@ -53,13 +69,22 @@ def connect(outputs: Outputs, token_credential: TokenCredential | None = None, *
     document, source = _load(outputs)
     endpoint = _https_url(document, "endpoint", source)
     kind = _string(document, "kind", source)
-    token_credential = token_credential or default_token_credential()
-    if not _bool(document, "localAuthEnabled", source):
-        return Connection(endpoint, token_credential, None, kind)
-    vault_uri = _https_url(document, "keyVaultUri", source)
-    credential = KeyVaultKeyCredential(vault_uri, _secret_name(document, source), token_credential,
-                                       min_refresh_seconds=min_refresh_seconds, **client_kwargs)
-    return Connection(endpoint, credential, KeyRefreshPolicy(credential, key_header(kind)), kind)
+    local_auth = _bool(document, "localAuthEnabled", source)
+    vault_uri = _https_url(document, "keyVaultUri", source) if local_auth else ""
+    secret_name = _secret_name(document, source) if local_auth else ""
+    token = token_credential or default_token_credential()
+    built: tuple[Any, ...] = () if token is token_credential else (token,)
+    if not local_auth:
+        return Connection(endpoint, token, None, kind, owned=built)
+    try:
+        credential = KeyVaultKeyCredential(vault_uri, secret_name, token, min_refresh_seconds=min_refresh_seconds,
+                                           **client_kwargs)
+    except BaseException:  # the first Key Vault read failed: release the credential made here
+        for client in built:
+            client.close()
+        raise
+    return Connection(endpoint, credential, KeyRefreshPolicy(credential, key_header(kind)), kind,
+                      owned=(credential, *built))
 
 
 def default_token_credential() -> DefaultAzureCredential:

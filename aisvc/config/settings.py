@@ -34,6 +34,7 @@ from aisvc.config.parse import Problems, SettingsError, namespace_values, read_s
 from aisvc.config.regions import AZURE_REGIONS
 from aisvc.contract import (
     DATE_RE,
+    DEFAULT_SECRET_NAMES,
     DNS_ZONE_ID_RE,
     GUID_RE,
     NAMESPACE,
@@ -233,9 +234,9 @@ class KeyVaultSettings:
 
 @dataclass(frozen=True)
 class SecretNames:
-    key1_name: str = field(default="ai-services-key1", metadata=about(value=SECRET_NAME))
-    key2_name: str = field(default="ai-services-key2", metadata=about(value=SECRET_NAME))
-    current_name: str = field(default="ai-services-key", metadata=about(value=SECRET_NAME))
+    key1_name: str = field(default=DEFAULT_SECRET_NAMES["key1"], metadata=about(value=SECRET_NAME))
+    key2_name: str = field(default=DEFAULT_SECRET_NAMES["key2"], metadata=about(value=SECRET_NAME))
+    current_name: str = field(default=DEFAULT_SECRET_NAMES["current"], metadata=about(value=SECRET_NAME))
     active_key: CredentialId = "key1"
     rotated_at: str | None = field(default=None, metadata=about(value=DAY))  # None: the key secrets never expire
     expires_after_days: int = field(default=90, metadata=about(value=Whole(1, 730)))

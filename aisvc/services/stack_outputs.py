@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aisvc.contract import SECRET_PLACEHOLDER, CredentialId, OutputName
+from aisvc.contract import SECRET_NAME_RE, SECRET_PLACEHOLDER, CredentialId, OutputName
 from aisvc.errors import InputError
 from aisvc.services.console import redact
 from aisvc.services.interrupts import run_supervised
@@ -185,7 +185,7 @@ def _is_https_url(value: str) -> bool:
 
 def _secret_name(document: Mapping[str, Any], name: str, source: str) -> str | None:
     value = _string(document, name, source, optional=True)
-    if value is not None and not _valid_secret_name(value):
+    if value is not None and not SECRET_NAME_RE.fullmatch(value):
         raise InputError(f"{source}: output {name} {value!r} is not a Key Vault secret name "
                          "(1-127 letters, digits and -)")
     return value
@@ -198,10 +198,6 @@ def _active_key(document: Mapping[str, Any], source: str) -> CredentialId | None
     if value == "key1" or value == "key2":
         return value
     raise InputError(f"{source}: output activeKey must be key1 or key2, got {json.dumps(value)}")
-
-
-def _valid_secret_name(name: str) -> bool:
-    return 1 <= len(name) <= 127 and all(char.isascii() and (char.isalnum() or char == "-") for char in name)
 
 
 def _last_line(text: str) -> str:

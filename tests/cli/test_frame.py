@@ -281,3 +281,22 @@ def test_dev_passes_the_child_exit_code_and_survives_ctrl_c(dev_copy: Path) -> N
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def test_dev_ctrl_c_is_130_even_when_the_child_reports_it_otherwise(dev_copy: Path) -> None:
+    """pytest and mypy exit 2 on Ctrl-C: dev.py still reports the interruption, so `dev.py test` stops."""
+    script = dev_copy / "child.py"
+    script.write_text("import signal, sys, time\n"
+                      "signal.signal(signal.SIGINT, lambda *_: sys.exit(2))\n"
+                      "print('ready', flush=True)\ntime.sleep(60)\n")
+    runner = ("import importlib.util, sys\n"
+              f"spec = importlib.util.spec_from_file_location('dev', {str(dev_copy / 'dev.py')!r})\n"
+              "dev = importlib.util.module_from_spec(spec); spec.loader.exec_module(dev)\n"
+              f"sys.exit(dev.run_steps([[sys.executable, {str(script)!r}], [sys.executable, '-c', 'print(1/0)']]))\n")
+    process = subprocess.Popen([sys.executable, "-c", runner], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    os.killpg(process.pid, 2)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "ZeroDivisionError" not in err  # the next step never ran

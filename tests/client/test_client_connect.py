@@ -116,3 +116,23 @@ def test_bad_outputs_files_raise_a_clear_value_error(tmp_path: Path, content: st
         path.write_text(content)
     with pytest.raises(ValueError, match=f"outputs file {path}: {says}"):
         connect(path, token_credential=object())  # type: ignore[arg-type]
+
+
+def test_close_releases_what_connect_made_and_leaves_the_apps_credential(
+        azure_emulator: AzureEmulator, emulator_env: dict[str, str], tmp_path: Path) -> None:
+    closed: list[str] = []
+
+    class AppCredential:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            raise AssertionError("not used: local auth is off")
+
+        def close(self) -> None:
+            closed.append("app")
+
+    outputs = {**azure_emulator.stack_outputs(local_auth=False)}
+    app_credential = AppCredential()
+    with connect(outputs, app_credential) as conn:  # type: ignore[arg-type]
+        assert conn.credential is app_credential and conn.owned == ()
+    assert closed == []  # the app's credential stays the app's to close
+    with connect(outputs) as made:
+        assert len(made.owned) == 1 and made.owned[0] is made.credential  # the DefaultAzureCredential it built
