@@ -183,10 +183,11 @@ class AiServices(pulumi.ComponentResource):
         # (or `lock: none`) removes it before them; ARM refuses deletes under a lock (ScopeLocked).
         granted = self.role_assignments.by_target if self.role_assignments else {}
         lock = args.get("lock", LockLevel.NONE)
-        # Diagnostic settings are extension resources of the account and the vault: under the lock too.
+        # Diagnostic settings are extension resources of the account and the vault, and a private endpoint's
+        # connection is a child of what it serves: under the lock too.
         logged = [self.diagnostics] if self.diagnostics is not None else []
-        account.lock = account.add_lock(lock, [*granted.get(GrantTarget.ACCOUNT, []), *logged])
-        vault.lock = vault.add_lock(lock, [*granted.get(GrantTarget.VAULT, []), *logged])
+        account.lock = account.add_lock(lock, [*granted.get(GrantTarget.ACCOUNT, []), *logged, *self.private_endpoints])
+        vault.lock = vault.add_lock(lock, [*granted.get(GrantTarget.VAULT, []), *logged, *self.private_endpoints])
 
         self.endpoint, self.account_name, self.account_id = account.endpoint, account.name, account.id
         self.principal_id = account.principal_id
@@ -252,12 +253,15 @@ class AiServices(pulumi.ComponentResource):
         if settings is None:
             return []
         kind = str(args.get("kind", DEFAULT_KIND))
-        targets: list[tuple[str, str, pulumi.Output[str], str, list[str], pulumi.Resource]] = [
+        # Each endpoint waits for the resources it serves, not their components: a component's children
+        # include its lock, which must instead wait for the endpoints (destroy removes the lock first).
+        targets: list[tuple[str, str, pulumi.Output[str], str, list[str], list[pulumi.Resource]]] = [
             (f"{name}-account", f"pe-{args['account_name']}", account.id, ACCOUNT_PE_GROUP,
-             list(account_dns_zones(kind)), account)]
+             list(account_dns_zones(kind)), [account.account, *account.deployments])]
         vault_name = args["key_vault"].get("name")
         if vault.vault is not None and vault_name:
-            targets.append((f"{name}-vault", f"pe-{vault_name}", vault.id, VAULT_PE_GROUP, [VAULT_DNS_ZONE], vault))
+            targets.append((f"{name}-vault", f"pe-{vault_name}", vault.id, VAULT_PE_GROUP, [VAULT_DNS_ZONE],
+                            [vault.vault]))
         endpoints = []
         for resource_name, endpoint_name, target_id, group, zones, serves in targets:
             endpoint = PrivateEndpointArgs(
@@ -268,7 +272,7 @@ class AiServices(pulumi.ComponentResource):
             if "virtual_network_id" in settings:
                 endpoint["virtual_network_id"] = settings["virtual_network_id"]
             endpoints.append(PrivateEndpoint(resource_name, endpoint,
-                                             pulumi.ResourceOptions(parent=self, depends_on=[serves])))
+                                             pulumi.ResourceOptions(parent=self, depends_on=serves)))
         return endpoints
 
     def _child_options(self) -> pulumi.ResourceOptions:

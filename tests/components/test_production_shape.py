@@ -104,6 +104,18 @@ def test_endpoints_sit_in_the_subnet_and_wait_for_what_they_serve(engine: Engine
     assert {link.urn for link in engine.of_type(LINK) if link.parent == account.parent} <= set(group.dependencies)
 
 
+def test_the_lock_waits_for_the_endpoints_not_the_other_way(engine: Engine) -> None:
+    # destroy deletes the lock first, then the endpoints (their connections are children of the account)
+    run(engine, {**PRIVATE, "ai-services:lock": "CanNotDelete"})
+    locks = engine.of_type("azure-native:authorization:ManagementLockByScope")
+    endpoints = [endpoint_for(engine, "account"), endpoint_for(engine, "vault")]
+    assert len(locks) == 2
+    for endpoint in endpoints:
+        assert not {lock.urn for lock in locks} & set(endpoint.dependencies)
+    for lock in locks:
+        assert {endpoint.urn for endpoint in endpoints} <= set(lock.dependencies)
+
+
 def test_private_endpoints_turn_public_access_off_and_say_where_to_run(engine: Engine) -> None:
     outputs = run(engine, PRIVATE)
     assert engine.one("azure-native:cognitiveservices:Account").input("properties.publicNetworkAccess") == "Disabled"
