@@ -27,6 +27,10 @@ REPLACE_ON_CHANGES: dict[str, tuple[str, ...]] = {
     "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName", "principalId"),
     "azure-native:authorization:ManagementLockByScope": ("scope", "lockName"),
     "azure-native:network:PrivateEndpoint": ("resourceGroupName", "privateEndpointName", "location", "subnet"),
+    "azure-native:network:PrivateDnsZoneGroup": ("resourceGroupName", "privateEndpointName", "privateDnsZoneGroupName"),
+    "azure-native:privatedns:PrivateZone": ("resourceGroupName", "privateZoneName"),
+    "azure-native:privatedns:VirtualNetworkLink": ("resourceGroupName", "privateZoneName", "virtualNetworkLinkName"),
+    "azure-native:monitor:DiagnosticSetting": ("resourceUri", "name"),
 }
 
 

@@ -242,19 +242,28 @@ def lock_rules(ctx: Context) -> Iterator[Finding]:
 
 
 def secret_rules(ctx: Context) -> Iterator[Finding]:
-    by_key: dict[str, list[PlannedResource]] = {}
+    """A key secret leaving the stack: retained in the vault (the program's key secrets), or deleted."""
+    by_key: dict[tuple[str, bool], list[PlannedResource]] = {}
     for secret in ctx.removed(SECRET):
-        by_key.setdefault(ctx.cause(secret), []).append(secret)
+        by_key.setdefault((ctx.cause(secret), secret.retain_on_delete), []).append(secret)
     vault = _one(ctx.base, VAULT)
     reserved = ("they stay soft-deleted and their names reserved, under purge protection until the retention ends"
                 if vault is None or vault.input("properties.enablePurgeProtection") else
                 "they stay soft-deleted and their names reserved until purged")
-    for key, secrets in by_key.items():
+    for (key, retained), secrets in by_key.items():
         names = ", ".join(sorted(str(s.input("secretName")) for s in secrets))
-        yield Finding("secret-deleted", "warning", key, (
-            f"`pulumi up` deletes secret(s) {names} from vault {secrets[0].input('vaultName')} through the vault's "
-            "data plane: the deployer needs a role with secret delete rights (Key Vault Secrets Officer; Secrets User "
-            f"is not enough) and a path through the vault firewall; {reserved}: do not reuse those names"))
+        where = secrets[0].input("vaultName")
+        if retained:
+            # retainOnDelete: Pulumi forgets them; nothing goes through the vault's data plane.
+            yield Finding("secret-retained", "warning", key, (
+                f"`pulumi up` stops managing secret(s) {names}: they stay in vault {where} with the key values they "
+                "hold now (the stack never deletes key secrets through the data plane); delete them by hand when no "
+                "app reads them (Key Vault Secrets Officer, from an allowed network), and do not reuse those names"))
+        else:
+            yield Finding("secret-deleted", "warning", key, (
+                f"`pulumi up` deletes secret(s) {names} from vault {where} through the vault's data plane: the "
+                "deployer needs a role with secret delete rights (Key Vault Secrets Officer; Secrets User is not "
+                f"enough) and a path through the vault firewall; {reserved}: do not reuse those names"))
 
 
 def key_export_rules(ctx: Context) -> Iterator[Finding]:

@@ -203,3 +203,35 @@ def test_a_missing_active_key_means_key1_as_the_program_reads_it(repo: Repo) -> 
     (repo.job / STACK_FILE).write_text("config:\n  ai-services:kind: AIServices\n")
     done = repo.run(step_script("deploy", GUARD), BEFORE=before, FAKE_DEPLOYED="key1")
     assert done.returncode == 0 and "activeKey key1: as deployed" in done.stdout
+
+
+@pytest.mark.parametrize("on_target", [True, False])
+def test_the_pull_request_plan_compares_with_the_target_branch_only_when_it_has_the_stack(
+        tmp_path: Path, on_target: bool) -> None:
+    """A new stack file has no base on the target branch: the step plans it alone instead of failing."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("x\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-qm", "start")
+    if on_target:
+        (repo / STACK_FILE).parent.mkdir(parents=True)
+        (repo / STACK_FILE).write_text(stack_file("key1"))
+        git(repo, "add", STACK_FILE)
+        git(repo, "commit", "-qm", "the stack")
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "calls"
+    (fake_bin / "python3").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    (fake_bin / "python3").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "STACK": "prod", "BASE_REF": "main"}
+    script = step_script("preview", "Offline plan")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    recorded = calls.read_text().strip()
+    if on_target:
+        assert recorded == 'dev.py aisvc plan --stack prod --base-ref origin/main'
+    else:
+        assert recorded == "dev.py aisvc plan --stack prod" and "new in this pull request" in done.stdout

@@ -265,7 +265,7 @@ def test_deploy_refuses_to_switch_the_active_key_back_before_pulumi_up(workflow:
 def test_stack_commands_name_the_stack(workflow: dict[str, Any]) -> None:
     commands = [line for job in ("preview", "deploy", "rotate") for line in "\n".join(runs(workflow, job)).splitlines()
                 if re.match(r"\s*(pulumi (preview|up)|python3 dev\.py aisvc (plan|preflight|check|rotate))\b", line)]
-    assert len(commands) == 7  # plan, preflight, preview, preflight, up, check, rotate
+    assert len(commands) == 8  # plan (with a base, or alone for a new stack), preflight, preview, preflight, up, check, rotate
     for line in commands:
         assert '--stack "$STACK"' in line, line
     assert "inputs.stack" in workflow["env"]["STACK"] and "vars.PULUMI_STACK" in workflow["env"]["STACK"]

@@ -139,7 +139,7 @@ def test_new_name_prefix_replaces_account_and_vault(tmp_path: Path) -> None:
     result = compare(tmp_path, DEV, _edit(DEV, namePrefix="aisvc-dev2"), stack="dev")
     assert ops(result)[("Account", "aisvc-dev")] == "delete" and ops(result)[("Account", "aisvc-dev2")] == "create"
     assert {("account-replaced", "warning", "namePrefix"), ("vault-replaced", "warning", "namePrefix"),
-            ("secret-deleted", "warning", "namePrefix")} <= found(result)
+            ("secret-retained", "warning", "namePrefix")} <= found(result)
     assert not result.errors  # dev has no lock
     replaced = next(f for f in result.findings if f.id == "account-replaced")
     assert "aisvc-dev2-" in replaced.message and "new keys" in replaced.message
@@ -160,7 +160,7 @@ def test_moving_to_an_existing_vault_deletes_the_vault_and_its_secrets(tmp_path:
     result = compare(tmp_path, DEV, _edit(DEV, keyVault={"existingId": existing}, secrets=own_names), stack="dev")
     assert ops(result)[("Vault", "aisvc-dev")] == "delete"
     assert ops(result)[("Secret", "aisvc-dev-current")] == "replace"
-    assert {("vault-replaced", "warning", "keyVault.existingId"), ("secret-deleted", "warning", "keyVault.existingId"),
+    assert {("vault-replaced", "warning", "keyVault.existingId"), ("secret-retained", "warning", "keyVault.existingId"),
             ("key-export-moved", "warning", "keyVault.existingId"),
             ("grants-secret-scope", "warning", "keyVault.existingId")} <= found(result)
     [scoped] = [f for f in result.findings if f.id == "grants-secret-scope"]
@@ -209,10 +209,12 @@ def test_disabling_local_auth_deletes_the_key_secrets_and_the_export(tmp_path: P
     result = compare(tmp_path, PROD, _edit(PROD, disableLocalAuth=True))
     assert {name for (t, name), op in ops(result).items() if t == "Secret" and op == "delete"} == {
         "aisvc-prod-key1", "aisvc-prod-key2", "aisvc-prod-current"}
-    assert {("secret-deleted", "warning", "disableLocalAuth"),
+    assert {("secret-retained", "warning", "disableLocalAuth"),
             ("key-export-removed", "warning", "disableLocalAuth")} <= found(result)
-    secret = next(f for f in result.findings if f.id == "secret-deleted")
-    assert "Secrets Officer" in secret.message and "firewall" in secret.message and "reserved" in secret.message
+    # The program retains its key secrets (retainOnDelete): nothing is deleted through the data plane.
+    secret = next(f for f in result.findings if f.id == "secret-retained")
+    assert "stay in vault" in secret.message and "Secrets Officer" in secret.message
+    assert not any(f.id == "secret-deleted" for f in result.findings)
     back = compare(tmp_path, _edit(PROD, disableLocalAuth=True), PROD)
     assert "create" in ops(back).values() and not any(f.id.startswith("secret") for f in back.findings)
 
@@ -220,7 +222,7 @@ def test_disabling_local_auth_deletes_the_key_secrets_and_the_export(tmp_path: P
 def test_renaming_the_current_secret_replaces_it(tmp_path: Path) -> None:
     result = compare(tmp_path, PROD, _edit(PROD, **{"secrets.currentName": "app-key"}))
     assert ops(result) == {("Secret", "aisvc-prod-current"): "replace"}
-    assert found(result) == {("secret-deleted", "warning", "secrets"), ("key-export-moved", "warning", "secrets")}
+    assert found(result) == {("secret-retained", "warning", "secrets"), ("key-export-moved", "warning", "secrets")}
 
 
 def test_switching_the_active_key_is_an_update_without_finding(tmp_path: Path) -> None:
