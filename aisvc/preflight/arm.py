@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 import time
@@ -45,6 +46,7 @@ class ArmAnswer:
     body: Any = None
     code: str | None = None
     message: str = ""
+    needs: str | None = None  # the action a call that is not a read needs (named when ARM answers 403)
 
     @property
     def ok(self) -> bool:
@@ -70,10 +72,8 @@ class ReadFailed(Exception):
 
 
 def _hint(answer: ArmAnswer) -> str:
-    if answer.status == 403 and answer.what.endswith("/checkDomainAvailability"):
-        # A POST that is not a read: Reader does not carry it (docs/preflight.md, roles).
-        return (" (the signed-in principal needs Microsoft.CognitiveServices/checkDomainAvailability/action on the "
-                "subscription: Cognitive Services Contributor, Contributor, or the custom role in docs/roles/preview.json)")
+    if answer.status == 403 and answer.needs:
+        return f" (the signed-in principal needs {answer.needs})"
     if answer.status == 403:
         return " (the signed-in principal needs Reader on the subscription or resource group)"
     if answer.status == 429:
@@ -126,8 +126,10 @@ class ArmClient:
     def get(self, path: str, api_version: str, **params: str) -> ArmAnswer:
         return self._send(HttpRequest("GET", self.endpoint + path, params={"api-version": api_version, **params}))
 
-    def post(self, path: str, api_version: str, body: dict[str, Any]) -> ArmAnswer:
-        return self._send(HttpRequest("POST", self.endpoint + path, params={"api-version": api_version}, json=body))
+    def post(self, path: str, api_version: str, body: dict[str, Any], *, needs: str | None = None) -> ArmAnswer:
+        """A POST; ``needs`` names the action (and roles) it takes when it is not a plain read."""
+        answer = self._send(HttpRequest("POST", self.endpoint + path, params={"api-version": api_version}, json=body))
+        return dataclasses.replace(answer, needs=needs) if needs else answer
 
     def list(self, path: str, api_version: str, **params: str) -> ArmAnswer:
         """Every page of a pageable list, joined: body `{"value": [...]}`."""

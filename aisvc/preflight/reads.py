@@ -39,7 +39,10 @@ def _calls(arm: ArmClient, target: Target) -> dict[str, Callable[[], ArmAnswer]]
                                                      AUTHORIZATION_API),
         "account": lambda: arm.get(target.account_id, COGNITIVE_API),
         "deployments": lambda: arm.list(f"{target.account_id}/deployments", COGNITIVE_API),
-        "domain": lambda: arm.post(f"{cognitive}/checkDomainAvailability", COGNITIVE_API, domain),
+        # A POST outside */read: Reader does not carry it (docs/preflight.md, roles).
+        "domain": lambda: arm.post(f"{cognitive}/checkDomainAvailability", COGNITIVE_API, domain, needs=(
+            "Microsoft.CognitiveServices/checkDomainAvailability/action on the subscription: Cognitive Services "
+            "Contributor, Contributor, or the custom role in docs/roles/preview.json")),
         "deleted-account": lambda: arm.get(
             f"{cognitive}/locations/{location}/resourceGroups/{names.resource_group}/deletedAccounts/{names.account}",
             COGNITIVE_API),
