@@ -172,15 +172,15 @@ def run_check(outputs: StackOutputs | Mapping[str, Any], *, auth: AuthChoice = "
     checked_probe = probe_for(parsed.kind, probe)
     started = time.monotonic()
     with nullcontext(credential) if credential is not None else build_credential() as active_credential:
+        report = report if report is not None else CheckReport(parsed.endpoint)
+        # Warnings go straight into the report: an interrupted run still shows them.
         ctx = CheckContext(
             outputs=parsed, probe=checked_probe, deadline=started + timeout, timeout=timeout, key_grace=key_grace,
             verify_challenge_resource=verify_challenge_resource, output=output, credential=active_credential,
-            transport=transport_kwargs(),
+            transport=transport_kwargs(), warnings=report.warnings,
         )
-        report = report if report is not None else CheckReport(parsed.endpoint)
         for mode in modes:
             report.checks.append(_run_one(ctx, mode, report))
-        report.warnings.extend(warning for warning in ctx.warnings if warning not in report.warnings)
         return report
 
 
