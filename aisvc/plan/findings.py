@@ -58,7 +58,7 @@ KEYS: dict[str, Callable[[Settings], Any]] = {
     "secrets": lambda s: (s.secrets.key1_name, s.secrets.key2_name, s.secrets.current_name),
     "deployerPrincipalType": lambda s: s.deployer_principal_type,
     "grantDeployer": lambda s: s.grant_deployer,
-    "privateEndpoints": lambda s: getattr(s, "private_endpoints", None),
+    "privateEndpoints": lambda s: s.private_endpoints,
 }
 
 

@@ -24,9 +24,9 @@ from aisvc.policy.specs import (
     PRIVATE_ENDPOINT,
     PRIVATE_NETWORK,
     PRIVATE_NETWORK_NONPROD,
-    SPEC_BY_NAME,
     VAULT,
     RuleContext,
+    violation,
 )
 from aisvc.policy.views import UNKNOWN, ResourceView, Violation, is_unknown
 
@@ -39,7 +39,7 @@ _SETTING_SUFFIX_RE = re.compile(r"/providers/microsoft\.insights/diagnosticsetti
 
 
 def _violation(policy: str, view: ResourceView, message: str) -> Violation:
-    return Violation(policy, SPEC_BY_NAME[policy].level, view.urn, message)
+    return violation(policy, view.urn, message)
 
 
 def _judged(views: Iterable[ResourceView]) -> Iterator[ResourceView]:

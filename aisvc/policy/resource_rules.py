@@ -15,15 +15,15 @@ from aisvc.policy.specs import (
     ROLE_ASSIGNMENT,
     SECRET,
     SECRET_EXPIRY,
-    SPEC_BY_NAME,
     VAULT,
     RuleContext,
+    violation,
 )
 from aisvc.policy.views import ResourceView, Violation, is_unknown
 
 
 def _violation(policy: str, view: ResourceView, message: str) -> Violation:
-    return Violation(policy, SPEC_BY_NAME[policy].level, view.urn, message)
+    return violation(policy, view.urn, message)
 
 
 def _known(value: Any) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aisvc.contract import ROLE_NAMES, OutputName
-from aisvc.policy.views import ADVISORY, MANDATORY
+from aisvc.policy.views import ADVISORY, MANDATORY, Violation
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 VAULT = "azure-native:keyvault:Vault"
@@ -130,3 +130,6 @@ class RuleContext:
         return frozenset(ALLOWED_ROLES) | {str(role).rsplit("/", 1)[-1].lower() for role in extra}
 
 
+def violation(policy: str, urn: str, message: str) -> Violation:
+    """A violation of ``policy`` at the level its spec declares (SPECS is the one place a level is set)."""
+    return Violation(policy, SPEC_BY_NAME[policy].level, urn, message)

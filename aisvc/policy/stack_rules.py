@@ -12,8 +12,9 @@ from aisvc.policy.specs import (
     ROOT_STACK,
     SECRET,
     RuleContext,
+    violation,
 )
-from aisvc.policy.views import MANDATORY, ResourceView, SecretValue, Violation, is_unknown, unwrap
+from aisvc.policy.views import ResourceView, SecretValue, Violation, is_unknown, unwrap
 
 _CREDENTIAL_WORDS = frozenset({"key", "keys", "secret", "secrets", "password", "passwd", "pwd", "token", "tokens",
                                "credential", "credentials", "connectionstring"})
@@ -80,7 +81,7 @@ def no_key_in_stack_outputs(resources: Iterable[ResourceView], outputs: Mapping[
         for path, value in _walk(outputs[name], name):
             problem = _output_problem(name, path, value, key_values)
             if problem:
-                found.append(Violation("no-key-in-stack-outputs", MANDATORY, stack_urn,
+                found.append(violation("no-key-in-stack-outputs", stack_urn,
                                        f"stack output '{path}' {problem}; keys are never exported, "
                                        "apps read them from Key Vault (keySecretName)."))
                 break  # one finding per output is enough

@@ -131,7 +131,7 @@ def test_close_releases_what_connect_made_and_leaves_the_apps_credential(
 
     outputs = {**azure_emulator.stack_outputs(local_auth=False)}
     app_credential = AppCredential()
-    with connect(outputs, app_credential) as conn:  # type: ignore[arg-type]
+    with connect(outputs, app_credential) as conn:
         assert conn.credential is app_credential and conn.owned == ()
     assert closed == []  # the app's credential stays the app's to close
     with connect(outputs) as made:

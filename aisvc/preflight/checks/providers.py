@@ -15,7 +15,7 @@ ID = "providers"
 
 def namespaces(target: Target) -> list[str]:
     wanted = [COGNITIVE, KEYVAULT]
-    if getattr(target.settings, "private_endpoints", None):  # the privateEndpoints key, when the config has it
+    if target.settings.private_endpoints:
         wanted.append(NETWORK)
     return wanted
 
