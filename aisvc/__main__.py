@@ -7,13 +7,7 @@ from __future__ import annotations
 
 import sys
 
-EXIT_BAD_INPUT = 2  # aisvc.errors cannot be imported before we know the dependencies are there
-
-
-def _missing_dependency(error: ModuleNotFoundError) -> str:
-    return (f"error: {sys.executable} lacks aisvc's dependencies (no module named {error.name!r}): run "
-            "`python3 dev.py aisvc ARGS...` (it creates .venv on first use), or `.venv/bin/aisvc ARGS...` "
-            "(or `source .venv/bin/activate`, then `aisvc ARGS...`)\n")
+from aisvc.errors import EXIT_BAD_INPUT, is_own_module, missing_dependency  # standard library only
 
 
 def run() -> None:
@@ -24,9 +18,9 @@ def run() -> None:
     try:
         from aisvc.cli import main
     except ModuleNotFoundError as error:
-        if (error.name or "").partition(".")[0] == "aisvc":
+        if is_own_module(error.name):
             raise  # our own package is broken: that is a bug, not a setup step
-        sys.stderr.write(_missing_dependency(error))
+        sys.stderr.write(f"error: {missing_dependency(sys.executable, error.name)}\n")
         sys.exit(EXIT_BAD_INPUT)
     main()
 

@@ -25,3 +25,15 @@ class OperationFailed(AisvcError):
     """The operation ran and failed (check failed, rotation failed). Exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+def missing_dependency(python: str, module: str | None) -> str:
+    """The one line for a Python that lacks aisvc's dependencies (e.g. the system python3 beside a checkout)."""
+    return (f"{python} lacks aisvc's dependencies (no module named {module!r}): run `python3 dev.py aisvc ARGS...` "
+            "(it creates .venv on first use), or `.venv/bin/aisvc ARGS...` (or `source .venv/bin/activate`, "
+            "then `aisvc ARGS...`)")
+
+
+def is_own_module(module: str | None) -> bool:
+    """A missing module of our own is a broken install or a bug, not a setup step."""
+    return (module or "").partition(".")[0] in ("aisvc", "components")

@@ -32,7 +32,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "aisvc.rotate": ("aisvc.contract", "aisvc.errors", "aisvc.services", "aisvc.check", "aisvc.rotate"),
     "aisvc.preflight": ("aisvc.contract", "aisvc.errors", "aisvc.services", "aisvc.config", "aisvc.preflight"),
     "aisvc.cli": ("aisvc",),
-    "aisvc.__main__": ("aisvc.cli", "aisvc.services.startup"),
+    "aisvc.__main__": ("aisvc.cli", "aisvc.errors", "aisvc.services.startup"),
     # The Pulumi program, its components and the policy pack see only the shared contract
     # (the program also reads the stack config through aisvc.config).
     "components": ("aisvc.contract", "components"),

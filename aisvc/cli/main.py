@@ -18,7 +18,7 @@ import click
 
 from aisvc.cli.frame import clear_registration, interruption
 from aisvc.cli.options import debug_enabled, debug_option
-from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError
+from aisvc.errors import EXIT_BAD_INPUT, EXIT_FAILED, AisvcError, is_own_module, missing_dependency
 from aisvc.services.console import configure_logging, emit_json, error_line, json_emitted, redact
 from aisvc.services.interrupts import Interrupted, as_interrupted, signal_frame
 
@@ -94,11 +94,21 @@ def main(argv: list[str] | None = None) -> Any:
                 sys.stderr.write(redact(traceback.format_exc()))
             error_line(str(err))
             sys.exit(err.exit_code)
+        except ModuleNotFoundError as err:
+            # A command loads its SDKs when it runs: a python with click but without them lands here.
+            if is_own_module(err.name):
+                _exit_unexpected(err)
+            error_line(missing_dependency(sys.executable, err.name))
+            sys.exit(EXIT_BAD_INPUT)
         except Exception as err:  # noqa: BLE001 - last line of defence: no traceback unless --debug
-            if debug_enabled():
-                sys.stderr.write(redact(traceback.format_exc()))
-            error_line(f"unexpected {type(err).__name__}: {err} (rerun with --debug for details)")
-            sys.exit(EXIT_FAILED)
+            _exit_unexpected(err)
+
+
+def _exit_unexpected(err: BaseException) -> NoReturn:
+    if debug_enabled():
+        sys.stderr.write(redact(traceback.format_exc()))
+    error_line(f"unexpected {type(err).__name__}: {err} (rerun with --debug for details)")
+    sys.exit(EXIT_FAILED)
 
 
 def _exit_interrupted(signal: Interrupted) -> NoReturn:

@@ -241,6 +241,19 @@ def test_python_without_dependencies_gets_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "python3 dev.py aisvc" in result.stderr and ".venv/bin/aisvc" in result.stderr
+
+
+def test_python_with_click_but_without_the_sdks_gets_the_same_line(tmp_path: Path) -> None:
+    """The frame loads fine (click, rich) but the command's SDK is missing: one line, exit 2, no traceback."""
+    blocker = tmp_path / "sitecustomize.py"  # hides the Pulumi SDK from this interpreter only
+    blocker.write_text("import sys\nsys.modules['pulumi'] = None\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])}
+    result = subprocess.run([sys.executable, "-m", "aisvc", "plan", "-s", "dev", "--project-dir", str(REPO_ROOT)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "no module named 'pulumi'" in errors[0] and ".venv/bin/aisvc" in errors[0]
+    assert "Traceback" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
