@@ -277,39 +277,35 @@ def test_dev_unknown_command_before_installing(dev_copy: Path) -> None:
     assert time.monotonic() - started < 10
 
 
-def test_dev_passes_the_child_exit_code_and_survives_ctrl_c(dev_copy: Path) -> None:
-    """Ctrl-C on a terminal reaches the child (same process group): dev.py waits and returns its code."""
+def ctrl_c_during(dev_copy: Path, child_exit_on_sigint: int, call: str) -> tuple[int, str]:
+    """Run ``call`` of dev.py (``{child}``: a child that exits ``child_exit_on_sigint`` on SIGINT) in its own
+    process group, send the group a SIGINT as a terminal's Ctrl-C would, and return (exit code, stderr)."""
     script = dev_copy / "child.py"
     script.write_text("import signal, sys, time\n"
-                      "signal.signal(signal.SIGINT, lambda *_: sys.exit(130))\n"
+                      f"signal.signal(signal.SIGINT, lambda *_: sys.exit({child_exit_on_sigint}))\n"
                       "print('ready', flush=True)\ntime.sleep(60)\n")
+    child = f"[sys.executable, {str(script)!r}]"
     runner = ("import importlib.util, sys\n"
               f"spec = importlib.util.spec_from_file_location('dev', {str(dev_copy / 'dev.py')!r})\n"
               "dev = importlib.util.module_from_spec(spec); spec.loader.exec_module(dev)\n"
-              f"sys.exit(dev.run_child([sys.executable, {str(script)!r}]))\n")
+              f"sys.exit({call.format(child=child)})\n")
     process = subprocess.Popen([sys.executable, "-c", runner], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     os.killpg(process.pid, 2)  # SIGINT to the whole group, as a terminal's Ctrl-C
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    _out, err = process.communicate(timeout=30)
+    return process.returncode, err
+
+
+def test_dev_passes_the_child_exit_code_and_survives_ctrl_c(dev_copy: Path) -> None:
+    """Ctrl-C on a terminal reaches the child (same process group): dev.py waits and returns its code."""
+    code, err = ctrl_c_during(dev_copy, 130, "dev.run_child({child})")
+    assert code == 130
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
 
 def test_dev_ctrl_c_is_130_even_when_the_child_reports_it_otherwise(dev_copy: Path) -> None:
     """pytest and mypy exit 2 on Ctrl-C: dev.py still reports the interruption, so `dev.py test` stops."""
-    script = dev_copy / "child.py"
-    script.write_text("import signal, sys, time\n"
-                      "signal.signal(signal.SIGINT, lambda *_: sys.exit(2))\n"
-                      "print('ready', flush=True)\ntime.sleep(60)\n")
-    runner = ("import importlib.util, sys\n"
-              f"spec = importlib.util.spec_from_file_location('dev', {str(dev_copy / 'dev.py')!r})\n"
-              "dev = importlib.util.module_from_spec(spec); spec.loader.exec_module(dev)\n"
-              f"sys.exit(dev.run_steps([[sys.executable, {str(script)!r}], [sys.executable, '-c', 'print(1/0)']]))\n")
-    process = subprocess.Popen([sys.executable, "-c", runner], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    os.killpg(process.pid, 2)
-    _out, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    code, err = ctrl_c_during(dev_copy, 2, "dev.run_steps([{child}, [sys.executable, '-c', 'print(1/0)']])")
+    assert code == 130
     assert "ZeroDivisionError" not in err  # the next step never ran
